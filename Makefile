@@ -1,0 +1,69 @@
+# Two commands for users: `make report` (suite on the local backend, ci profile) and `make test`
+# (every test). Both set up what they need and are quick when nothing changed.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD_DIR := cpp/build
+ASAN_BUILD_DIR := cpp/build-asan
+LIB := $(BUILD_DIR)/libmilvus-storage.so
+REPORT_DIR ?= reports/latest
+PROFILE ?= ci
+JOBS ?= 2
+DEBIAN_PACKAGES := cmake g++ make libfiu-dev libavro-dev
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
+
+.PHONY: setup build report test lint test-engine test-python asan clean
+
+setup: .stamps/debian $(VENV)/.requirements build $(VENV)/.loon-installed
+
+# Debian packages: the fault-injection library, Avro (manifests) and the toolchain.
+.stamps/debian:
+	@mkdir -p .stamps
+	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
+	  $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq $(DEBIAN_PACKAGES); \
+	fi
+	@touch $@
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+$(VENV)/.requirements: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+# The Python package is installed editable without building the engine (the build target does).
+$(VENV)/.loon-installed: pyproject.toml $(VENV)/.requirements
+	LOON_SKIP_CMAKE=true $(PY) -m pip install -q --no-build-isolation --no-deps -e .
+	@touch $@
+
+$(BUILD_DIR)/CMakeCache.txt: cpp/CMakeLists.txt cpp/tests/CMakeLists.txt .stamps/debian $(VENV)/.requirements
+	cmake -S cpp -B $(BUILD_DIR) -DPython3_EXECUTABLE=$(abspath $(PY)) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$$(nproc)
+
+report: setup
+	$(PY) runner.py --backend local --profile $(PROFILE) --jobs $(JOBS) --output $(REPORT_DIR)
+
+lint: $(VENV)/.requirements
+	$(PY) -m ruff check lib tests runner.py tools benchmarks
+	$(PY) tools/gen_cdef.py --check
+
+test-engine: build
+	cd $(BUILD_DIR) && ctest --output-on-failure
+
+test-python: setup
+	$(PY) -m pytest tests -q
+
+test: setup lint test-engine test-python
+
+# The engine's C++ tests under AddressSanitizer (leaks and invalid accesses fail the run).
+asan: .stamps/debian $(VENV)/.requirements
+	cmake -S cpp -B $(ASAN_BUILD_DIR) -DPython3_EXECUTABLE=$(abspath $(PY)) -DCMAKE_BUILD_TYPE=Debug -DLOON_ASAN=ON >/dev/null
+	cmake --build $(ASAN_BUILD_DIR) -j$$(nproc)
+	cd $(ASAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) reports .stamps

@@ -1,0 +1,66 @@
+"""loon: Python helper library of the milvus-storage integration suite.
+
+The engine API (cffi bindings of the loon C ABI) is exported here; suite helpers live in
+submodules imported explicitly: ``loon.config`` (backend parameters), ``loon.cases`` (the case
+protocol of the notebooks), ``loon.data`` (batch generators), ``loon.throughput`` and ``loon.plots``.
+"""
+
+from ._ffi import LibraryInfo, LibraryNotFoundError, library, library_info
+from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
+from .errors import (
+    ArrowError,
+    FaultInjectedError,
+    GotExceptionError,
+    InvalidArgumentError,
+    InvalidPropertiesError,
+    LogicalError,
+    LoonError,
+    LoonFileNotFoundError,
+    LoonMemoryError,
+    NotSupportedError,
+    ObjectStoreError,
+    TransactionConflictError,
+    TransactionExhaustedRetryError,
+    TransientError,
+    error_class,
+    is_retryable,
+)
+from .properties import Properties
+from .reader import ALL_METADATA, ESTIMATED_MEMORY, NUM_OF_ROWS, ChunkReader, Reader
+from .threads import thread_pool
+from .writer import Writer, write_dataset
+
+__all__ = [
+    "ALL_METADATA",
+    "ESTIMATED_MEMORY",
+    "NUM_OF_ROWS",
+    "ArrowError",
+    "ChunkReader",
+    "ColumnGroup",
+    "ColumnGroupFile",
+    "ColumnGroups",
+    "FaultInjectedError",
+    "GotExceptionError",
+    "InvalidArgumentError",
+    "InvalidPropertiesError",
+    "LibraryInfo",
+    "LibraryNotFoundError",
+    "LogicalError",
+    "LoonError",
+    "LoonFileNotFoundError",
+    "LoonMemoryError",
+    "NotSupportedError",
+    "ObjectStoreError",
+    "Properties",
+    "Reader",
+    "TransactionConflictError",
+    "TransactionExhaustedRetryError",
+    "TransientError",
+    "Writer",
+    "error_class",
+    "is_retryable",
+    "library",
+    "library_info",
+    "thread_pool",
+    "write_dataset",
+]

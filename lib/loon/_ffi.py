@@ -1,0 +1,97 @@
+"""Loading of the loon C library in cffi ABI mode.
+
+The library is found in this order: the ``LOON_LIBRARY`` environment variable (any
+milvus-storage-compatible build), the copy installed inside this package (``loon/lib/``), then
+the development build of the repository (``cpp/build/``). It is opened before pyarrow is
+imported, as the upstream binding does, so it must find Arrow through its own RUNPATH.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cffi
+
+LIBRARY_NAME = "libmilvus-storage.so"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_REPO_ROOT = _PACKAGE_DIR.parents[1]
+
+ffi = cffi.FFI()
+ffi.cdef((_PACKAGE_DIR / "_cdef.h").read_text())
+ffi.cdef("void free(void* ptr);")  # libc, for buffers the caller owns by contract
+
+_lock = threading.Lock()
+_lib = None
+_libc = None
+_path: Path | None = None
+
+
+class LibraryNotFoundError(ImportError):
+    """No loon library could be located; the message says where we looked."""
+
+
+def candidate_paths() -> list[Path]:
+    """Where the library is looked for, in order."""
+    env = os.environ.get("LOON_LIBRARY")
+    if env:
+        return [Path(env)]
+    return [
+        _PACKAGE_DIR / "lib" / LIBRARY_NAME,
+        _REPO_ROOT / "cpp" / "build" / LIBRARY_NAME,
+    ]
+
+
+def library():
+    """The loaded cffi library object (loaded once per process)."""
+    global _lib, _libc, _path
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is None:
+            tried = candidate_paths()
+            for path in tried:
+                if path.is_file():
+                    _lib = ffi.dlopen(str(path), ffi.RTLD_NOW | ffi.RTLD_LOCAL)
+                    _libc = ffi.dlopen(None)
+                    _path = path
+                    break
+            else:
+                where = ", ".join(str(p) for p in tried)
+                raise LibraryNotFoundError(
+                    f"{LIBRARY_NAME} not found (looked in: {where}); run `make build` or set LOON_LIBRARY"
+                )
+    return _lib
+
+
+def libc():
+    """The C library, for ``free`` of buffers the engine allocates with malloc."""
+    library()
+    return _libc
+
+
+@dataclass(frozen=True)
+class LibraryInfo:
+    """Which engine is loaded: our own (``kind == "loon-engine"``) or a real milvus-storage."""
+
+    path: str
+    kind: str
+    info: str
+    fault_injection: bool
+
+    @property
+    def is_loon_engine(self) -> bool:
+        return self.kind == "loon-engine"
+
+
+def library_info() -> LibraryInfo:
+    """Path and identity of the loaded library; extensions are only promised by our engine."""
+    lib = library()
+    try:
+        info = ffi.string(lib.loon_engine_info()).decode()
+        kind = "loon-engine"
+    except AttributeError:  # a real milvus-storage build has no loon_engine_info
+        info, kind = "milvus-storage", "milvus-storage"
+    return LibraryInfo(path=str(_path), kind=kind, info=info, fault_injection=bool(lib.loon_fiu_is_enabled()))

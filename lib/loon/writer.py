@@ -1,0 +1,112 @@
+"""Writer: record batches in, column groups out (spec 2.5). Nothing is committed here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from ._ffi import ffi, library
+from .arrow_c import exported_batch, exported_schema
+from .column_groups import ColumnGroups
+from .errors import check
+from .properties import as_properties
+
+
+class Writer:
+    """Writes batches under ``base_path`` and returns the resulting column groups on close.
+
+    Use as a context manager: a clean exit closes the writer (the groups are in
+    ``writer.column_groups``); an exception destroys it, leaving orphan files no manifest refers to.
+
+    >>> with Writer("ds", schema, {"writer.file_rolling.size": 1 << 20}) as w:
+    ...     w.write(batch)
+    >>> groups = w.column_groups
+    """
+
+    def __init__(self, base_path: str, schema: pa.Schema, properties: Mapping[str, Any] | None = None):
+        self.base_path = base_path
+        self.schema = schema
+        self.properties = as_properties(properties)
+        self.column_groups: ColumnGroups | None = None
+        self.bytes_written = 0
+        self.rows_written = 0
+        handle = ffi.new("LoonWriterHandle*")
+        with self.properties.as_c() as c_props, exported_schema(schema) as c_schema:
+            check(library().loon_writer_new(base_path.encode(), c_schema, c_props, handle), "loon_writer_new")
+        self._handle = handle[0]
+
+    @property
+    def handle(self) -> int:
+        """The raw handle (0 once destroyed), for tests of the C ABI."""
+        return self._handle
+
+    def write(self, data: pa.RecordBatch | pa.Table) -> None:
+        """Writes a batch, or every batch of a table, in order."""
+        batches = data.to_batches() if isinstance(data, pa.Table) else [data]
+        for batch in batches:
+            with exported_batch(batch) as c_array:
+                check(library().loon_writer_write(self._handle, c_array), "loon_writer_write")
+            self.bytes_written += batch.nbytes
+            self.rows_written += batch.num_rows
+
+    def flush(self) -> None:
+        check(library().loon_writer_flush(self._handle), "loon_writer_flush")
+
+    def close(self, metadata: Mapping[str, str] | None = None) -> ColumnGroups:
+        """Finishes all files and returns their column groups (to be committed by a Transaction)."""
+        metadata = metadata or {}
+        keys = [ffi.new("char[]", k.encode()) for k in metadata]
+        values = [ffi.new("char[]", v.encode()) for v in metadata.values()]
+        c_keys = ffi.new("char*[]", keys) if keys else ffi.NULL
+        c_values = ffi.new("char*[]", values) if values else ffi.NULL
+        out = ffi.new("LoonColumnGroups**")
+        check(
+            library().loon_writer_close(self._handle, c_keys, c_values, len(metadata), out), "loon_writer_close"
+        )
+        try:
+            self.column_groups = ColumnGroups.from_c(out[0])
+        finally:
+            library().loon_column_groups_destroy(out[0])
+        self.destroy()
+        return self.column_groups
+
+    def destroy(self) -> None:
+        """Frees the writer (abandoning unclosed data); safe to call more than once."""
+        if self._handle:
+            library().loon_writer_destroy(self._handle)
+            self._handle = 0
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None and self._handle:
+            self.close()
+        else:
+            self.destroy()
+
+    def __del__(self) -> None:
+        try:
+            self.destroy()
+        except Exception:
+            pass
+
+
+def write_dataset(
+    base_path: str,
+    data: pa.Table | pa.RecordBatch | list[pa.RecordBatch],
+    properties: Mapping[str, Any] | None = None,
+    schema: pa.Schema | None = None,
+) -> ColumnGroups:
+    """Writes ``data`` in one writer session and returns the column groups."""
+    if isinstance(data, list):
+        schema = schema or data[0].schema
+    else:
+        schema = schema or data.schema
+    with Writer(base_path, schema, properties) as writer:
+        for part in data if isinstance(data, list) else [data]:
+            writer.write(part)
+    assert writer.column_groups is not None
+    return writer.column_groups
