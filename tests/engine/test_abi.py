@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import loon
+import pytest
 from loon._ffi import ffi, library
 
 from .spec_values import ERROR_CODES, FAULT_KEYS, PROPERTY_KEYS

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import loon
+import pytest
 from loon._ffi import ffi, library
 from loon.errors import check
 
