@@ -25,12 +25,36 @@ from .errors import (
     error_class,
     is_retryable,
 )
+from .faults import FaultInjector, fault_injection_enabled, fault_points, injected
+from .filesystem import FileInfo, Filesystem, close_filesystems
+from .manifest import DeltaLog, Index, LobFile, Manifest, Stat, read_manifest_file
 from .properties import Properties
 from .reader import ALL_METADATA, ESTIMATED_MEMORY, NUM_OF_ROWS, ChunkReader, Reader
 from .threads import thread_pool
+from .transaction import LATEST, Resolve, Transaction, commit_groups, latest_version, open_manifest, read_dataset
 from .writer import Writer, write_dataset
 
 __all__ = [
+    "LATEST",
+    "DeltaLog",
+    "FaultInjector",
+    "FileInfo",
+    "Filesystem",
+    "Index",
+    "LobFile",
+    "Manifest",
+    "Resolve",
+    "Stat",
+    "Transaction",
+    "close_filesystems",
+    "commit_groups",
+    "fault_injection_enabled",
+    "fault_points",
+    "injected",
+    "latest_version",
+    "open_manifest",
+    "read_dataset",
+    "read_manifest_file",
     "ALL_METADATA",
     "ESTIMATED_MEMORY",
     "NUM_OF_ROWS",

@@ -69,9 +69,7 @@ class ColumnGroups(list):
             files = []
             for fi in range(g.num_of_files):
                 f = g.files[fi]
-                props = {
-                    _string(f.property_keys[p]): _string(f.property_values[p]) for p in range(f.num_properties)
-                }
+                props = {_string(f.property_keys[p]): _string(f.property_values[p]) for p in range(f.num_properties)}
                 files.append(ColumnGroupFile(_string(f.path), f.start_index, f.end_index, props))
             columns = [_string(g.columns[c]) for c in range(g.num_of_columns)]
             out.append(ColumnGroup(columns, _string(g.format), files))

@@ -98,9 +98,7 @@ class Reader:
         """All rows of the projected columns as one table."""
         return self.iter_batches(predicate).read_all()
 
-    def take(
-        self, indices: Sequence[int], columns: Sequence[str] | None = None, parallelism: int = 1
-    ) -> pa.Table:
+    def take(self, indices: Sequence[int], columns: Sequence[str] | None = None, parallelism: int = 1) -> pa.Table:
         """Rows at global ``indices`` (0-based across the dataset), in the order given."""
         idx = ffi.new("int64_t[]", [int(i) for i in indices])
         names = _Columns(columns)

@@ -62,9 +62,7 @@ class Writer:
         c_keys = ffi.new("char*[]", keys) if keys else ffi.NULL
         c_values = ffi.new("char*[]", values) if values else ffi.NULL
         out = ffi.new("LoonColumnGroups**")
-        check(
-            library().loon_writer_close(self._handle, c_keys, c_values, len(metadata), out), "loon_writer_close"
-        )
+        check(library().loon_writer_close(self._handle, c_keys, c_values, len(metadata), out), "loon_writer_close")
         try:
             self.column_groups = ColumnGroups.from_c(out[0])
         finally:

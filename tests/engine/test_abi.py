@@ -58,8 +58,16 @@ def test_header_matches_spec_prototypes(our_engine, tmp_path):
     out = tmp_path / "abi_check.o"
     subprocess.run(
         [
-            "gcc", "-std=c11", "-Wall", "-Werror", "-c", str(ROOT / "cpp" / "tests" / "abi_check.c"),
-            f"-I{ROOT / 'cpp' / 'include'}", f"-I{pyarrow.get_include()}", "-o", str(out),
+            "gcc",
+            "-std=c11",
+            "-Wall",
+            "-Werror",
+            "-c",
+            str(ROOT / "cpp" / "tests" / "abi_check.c"),
+            f"-I{ROOT / 'cpp' / 'include'}",
+            f"-I{pyarrow.get_include()}",
+            "-o",
+            str(out),
         ],
         check=True,
     )

@@ -10,9 +10,7 @@ from loon.errors import check
 
 def _create(keys, values, count=None, out=None):
     c_keys = ffi.new("const char*[]", [ffi.new("char[]", k.encode()) if k is not None else ffi.NULL for k in keys])
-    c_values = ffi.new(
-        "const char*[]", [ffi.new("char[]", v.encode()) if v is not None else ffi.NULL for v in values]
-    )
+    c_values = ffi.new("const char*[]", [ffi.new("char[]", v.encode()) if v is not None else ffi.NULL for v in values])
     out = out if out is not None else ffi.new("LoonProperties*")
     return library().loon_properties_create(c_keys, c_values, len(keys) if count is None else count, out), out
 
