@@ -32,6 +32,7 @@ from .properties import Properties
 from .reader import ALL_METADATA, ESTIMATED_MEMORY, NUM_OF_ROWS, ChunkReader, Reader
 from .threads import thread_pool
 from .transaction import LATEST, Resolve, Transaction, commit_groups, latest_version, open_manifest, read_dataset
+from .validate import ValidationReport, validate
 from .writer import Writer, write_dataset
 
 __all__ = [
@@ -86,5 +87,7 @@ __all__ = [
     "library",
     "library_info",
     "thread_pool",
+    "validate",
+    "ValidationReport",
     "write_dataset",
 ]

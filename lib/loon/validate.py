@@ -1,0 +1,162 @@
+"""``validate``: a consistency check a user can run on any dataset, at any version."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from .column_groups import ColumnGroupFile
+from .errors import LoonError
+from .filesystem import FileReader, Filesystem
+from .reader import Reader
+from .transaction import LATEST, open_manifest
+
+
+class EngineFile(io.RawIOBase):
+    """A read-only, seekable file object over the engine's filesystem (for pyarrow.parquet)."""
+
+    def __init__(self, reader: FileReader, size: int):
+        self._reader = reader
+        self._size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self._size - self._pos)
+        if n <= 0:
+            return 0
+        buffer[:n] = self._reader.read_at(self._pos, n)
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._reader.close()
+        super().close()
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate`` found: ``ok`` is True when ``problems`` is empty."""
+
+    base_path: str
+    version: int = 0
+    num_groups: int = 0
+    num_files: int = 0
+    num_rows: int = 0
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        head = (
+            f"{self.base_path} v{self.version}: {self.num_groups} groups, {self.num_files} files, {self.num_rows} rows"
+        )
+        if self.ok:
+            return head + " - OK"
+        return head + f" - {len(self.problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+def _check_file(fs: Filesystem, f: ColumnGroupFile, report: ValidationReport) -> None:
+    if "://" in f.path:
+        report.checked.append(f"{f.path}: external URI, not opened")
+        return
+    try:
+        size = fs.file_size(f.path)
+    except LoonError as e:
+        report.problems.append(f"{f.path}: missing or unreadable ({e})")
+        return
+    recorded = f.file_size
+    if recorded is not None and recorded != size:
+        report.problems.append(f"{f.path}: size {size} differs from recorded file_size {recorded}")
+        return
+    if f.start_index < 0 or f.end_index < f.start_index:
+        report.problems.append(f"{f.path}: invalid row range [{f.start_index}, {f.end_index})")
+        return
+    try:
+        with EngineFile(fs.open_reader(f.path, size), size) as handle:
+            meta = pq.ParquetFile(handle).metadata
+            rows = meta.num_rows
+    except Exception as e:  # a damaged footer surfaces as any pyarrow error
+        if "encrypt" in str(e).lower():
+            report.checked.append(f"{f.path}: encrypted footer, range not checked")
+            return
+        report.problems.append(f"{f.path}: not a readable Parquet file ({type(e).__name__}: {e})")
+        return
+    if f.end_index > rows:
+        report.problems.append(f"{f.path}: range ends at {f.end_index} but the file has {rows} rows")
+    else:
+        report.checked.append(f"{f.path}: {rows} rows, range [{f.start_index}, {f.end_index}) ok")
+
+
+def validate(
+    base_path: str,
+    properties: Mapping[str, Any] | None = None,
+    version: int = LATEST,
+    deep: bool = True,
+) -> ValidationReport:
+    """Checks one version of a dataset (the latest by default) and returns a report.
+
+    Checked: the manifest parses; every referenced file exists with its recorded size and is a
+    Parquet file whose row count covers its range; all column groups have equal row totals; with
+    ``deep``, every group is read end to end through the engine.
+    """
+    report = ValidationReport(base_path)
+    try:
+        report.version, manifest = open_manifest(base_path, properties, version)
+    except LoonError as e:
+        report.problems.append(f"manifest of version {version} cannot be read: {e}")
+        return report
+    groups = manifest.column_groups
+    report.num_groups = len(groups)
+    report.num_files = len(groups.files)
+    report.num_rows = groups.num_rows
+    totals = [g.num_rows for g in groups]
+    if len(set(totals)) > 1:
+        report.problems.append(f"column groups are not row-aligned: row totals {totals}")
+    with Filesystem(properties) as fs:
+        for g in groups:
+            for f in g.files:
+                _check_file(fs, f, report)
+    if deep and report.ok:
+        import pyarrow as pa
+
+        for i, g in enumerate(groups):
+            if g.format != "parquet" or any("://" in f.path for f in g.files):
+                continue
+            try:
+                # Types are unknown here; read each group with the schema its files carry.
+                first = groups[i].files[0].path if g.files else None
+                if first is None:
+                    continue
+                with Filesystem(properties) as fs, EngineFile(fs.open_reader(first), fs.file_size(first)) as h:
+                    schema = pq.ParquetFile(h).schema_arrow
+                schema = pa.schema([schema.field(c) for c in g.columns if c in schema.names])
+                with Reader([g], schema, properties=properties) as reader:
+                    rows = reader.scan().num_rows
+                if rows != g.num_rows:
+                    report.problems.append(f"group {i}: read {rows} rows, manifest says {g.num_rows}")
+            except Exception as e:
+                if "encrypt" in str(e).lower():
+                    continue
+                report.problems.append(f"group {i}: cannot be read ({type(e).__name__}: {e})")
+    return report
