@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import loon
 import pytest
+
+import loon
 from loon._ffi import ffi, library
 
 from .spec_values import ERROR_CODES, FAULT_KEYS, PROPERTY_KEYS

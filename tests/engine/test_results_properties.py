@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import loon
 import pytest
+
+import loon
 from loon._ffi import ffi, library
 from loon.errors import check
 
