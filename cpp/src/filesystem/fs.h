@@ -1,19 +1,123 @@
 // Filesystem resolution from `fs.*` properties (spec 1.8, 4.4). Every engine module gets its
 // arrow::fs::FileSystem here; paths given to it are fs-root-relative ("/x" means "<root>/x").
+//
+// Every filesystem handed out is a LoonFileSystem: an arrow::fs::FileSystem wrapping the real
+// backend that (a) counts operations into one shared Metrics object (spec 3.8), (b) evaluates the
+// fs.* fault points (fs.open_output.fail, fs.open_input.fail, fs.write.fail, fs.short_write.fail)
+// and (c) offers the two create-only primitives the commit protocol needs.
+//
+// Adding an object-store backend (S3 / GCS / Azure) means subclassing LoonFileSystem and providing:
+//   - the base arrow::fs::FileSystem (e.g. arrow::fs::S3FileSystem) passed to the constructor;
+//   - OpenOutputStreamCreateOnly(): an output stream whose final upload is conditional —
+//     S3/MinIO `If-None-Match: *`, GCS `x-goog-if-generation-match: 0`, Azure `If-None-Match: *`,
+//     Aliyun `x-oss-forbid-overwrite`, Tencent `x-cos-forbid-overwrite`. An existing object must
+//     surface as CodedError(kAwsConflict / kAwsPreconditionFailed) at Close();
+//   - optionally PutIfAbsent() (default: create-only stream + write + close, which is atomic on
+//     object stores because an object only appears when its upload completes).
+// Local storage implements both with O_EXCL and temp-file + link() (see manifest/commit.h).
+//
+// Fault point placement: fs.open_input.fail fires in OpenInputFile(path) / OpenInputStream(path)
+// only; OpenInputFile(FileInfo) with a known size (engine-written data files opened with their
+// recorded file_size) does not evaluate it, mirroring upstream.
 #pragma once
 
+#include <arrow/buffer.h>
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/result.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "common/properties.h"
+#include "milvus-storage/ffi_c.h"
 
 namespace loon::fs {
 
-// The filesystem selected by the `fs.*` keys of `props` (process-wide cache by configuration).
+// Per-instance counters (spec 3.8), shared by every handle/stream of one cached instance.
+struct Metrics {
+  std::atomic<int64_t> read_count{0};
+  std::atomic<int64_t> write_count{0};
+  std::atomic<int64_t> read_bytes{0};
+  std::atomic<int64_t> write_bytes{0};
+  std::atomic<int64_t> get_file_info_count{0};
+  std::atomic<int64_t> create_dir_count{0};
+  std::atomic<int64_t> delete_dir_count{0};
+  std::atomic<int64_t> delete_file_count{0};
+  std::atomic<int64_t> move_count{0};
+  std::atomic<int64_t> copy_file_count{0};
+  std::atomic<int64_t> failed_count{0};
+  std::atomic<int64_t> multi_part_upload_created{0};
+  std::atomic<int64_t> multi_part_upload_finished{0};
+
+  void Snapshot(LoonFilesystemMetricsSnapshot* out) const;
+  void Reset();
+};
+
+class LoonFileSystem : public arrow::fs::FileSystem {
+ public:
+  LoonFileSystem(std::shared_ptr<arrow::fs::FileSystem> base, std::string description);
+
+  std::string type_name() const override { return "loon"; }
+  bool Equals(const arrow::fs::FileSystem& other) const override { return this == &other; }
+
+  using arrow::fs::FileSystem::GetFileInfo;
+  arrow::Result<arrow::fs::FileInfo> GetFileInfo(const std::string& path) override;
+  arrow::Result<arrow::fs::FileInfoVector> GetFileInfo(const arrow::fs::FileSelector& select) override;
+  arrow::Status CreateDir(const std::string& path, bool recursive) override;
+  arrow::Status DeleteDir(const std::string& path) override;
+  arrow::Status DeleteDirContents(const std::string& path, bool missing_dir_ok) override;
+  arrow::Status DeleteRootDirContents() override;
+  arrow::Status DeleteFile(const std::string& path) override;
+  arrow::Status Move(const std::string& src, const std::string& dest) override;
+  arrow::Status CopyFile(const std::string& src, const std::string& dest) override;
+  arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenInputStream(const std::string& path) override;
+  arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInputFile(const std::string& path) override;
+  arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInputFile(
+      const arrow::fs::FileInfo& info) override;
+  arrow::Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStream(
+      const std::string& path, const std::shared_ptr<const arrow::KeyValueMetadata>& metadata) override;
+  arrow::Result<std::shared_ptr<arrow::io::OutputStream>> OpenAppendStream(
+      const std::string& path, const std::shared_ptr<const arrow::KeyValueMetadata>& metadata) override;
+
+  // Output stream that fails (kAwsConflict = 102) if `path` exists: locally at open, on object
+  // stores at Close(). Backends without create-only support return NotImplemented (-> code 3).
+  virtual arrow::Result<std::shared_ptr<arrow::io::OutputStream>> OpenOutputStreamCreateOnly(
+      const std::string& path, const std::shared_ptr<const arrow::KeyValueMetadata>& metadata);
+
+  // Atomically publishes `data` at `path` iff nothing is there yet: readers see either no file or
+  // the complete file. Losing the race gives CodedError(kAwsConflict).
+  virtual arrow::Status PutIfAbsent(const std::string& path, const std::shared_ptr<arrow::Buffer>& data);
+
+  // File metadata (object stores); local files have none.
+  virtual arrow::Result<std::shared_ptr<const arrow::KeyValueMetadata>> ReadMetadata(const std::string& path);
+
+  Metrics& metrics() { return *metrics_; }
+  const std::shared_ptr<arrow::fs::FileSystem>& base() const { return base_; }
+  const std::string& description() const { return description_; }
+
+ protected:
+  // Counts a failure and passes the status through.
+  arrow::Status Track(arrow::Status st);
+  template <typename T>
+  arrow::Result<T> Track(arrow::Result<T> r) {
+    if (!r.ok()) metrics_->failed_count++;
+    return r;
+  }
+  std::shared_ptr<arrow::io::OutputStream> WrapOutput(std::shared_ptr<arrow::io::OutputStream> raw);
+
+  std::shared_ptr<arrow::fs::FileSystem> base_;
+  std::shared_ptr<Metrics> metrics_;
+  std::string description_;
+};
+
+// The filesystem selected by the `fs.*` keys of `props` (process-wide LRU cache of 16 instances
+// keyed by configuration; equal configurations share one instance and its metrics).
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> GetFileSystem(const Properties& props);
+arrow::Result<std::shared_ptr<LoonFileSystem>> GetLoonFileSystem(const Properties& props);
+// Empties the cache (loon_close_filesystems); instances in use stay alive through their owners.
+void ClearFileSystemCache();
 
 struct ResolvedPath {
   std::shared_ptr<arrow::fs::FileSystem> fs;
@@ -24,9 +128,16 @@ struct ResolvedPath {
 // filesystem, anything else to GetFileSystem(props) with the leading '/' dropped.
 arrow::Result<ResolvedPath> Resolve(const Properties& props, const std::string& path);
 
+// Downcast of a filesystem returned above (never null for them).
+std::shared_ptr<LoonFileSystem> AsLoon(const std::shared_ptr<arrow::fs::FileSystem>& fs);
+
 // Drops leading slashes so the path stays inside the filesystem root.
 std::string NormalizePath(const std::string& path);
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(const std::string& a, const std::string& b);
+// True when `path` has a URI scheme ("s3://...", "local:///...").
+bool HasScheme(const std::string& path);
+// Random canonical lowercase UUID v4 (36 characters).
+std::string NewUuid();
 
 }  // namespace loon::fs
