@@ -1,0 +1,799 @@
+#include "reader/reader.h"
+
+#include <arrow/array/builder_primitive.h>
+#include <arrow/array/util.h>
+#include <arrow/compute/api.h>
+#include <arrow/compute/expression.h>
+#include <arrow/io/caching.h>
+#include <arrow/table.h>
+#include <arrow/util/future.h>
+#include <arrow/util/key_value_metadata.h>
+#include <arrow/util/secure_string.h>
+#include <arrow/util/thread_pool.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/encryption/encryption.h>
+#include <parquet/exception.h>
+#include <parquet/properties.h>
+#include <parquet/statistics.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/status.h"
+#include "common/thread_pool.h"
+#include "filesystem/fs.h"
+#include "fiu/fault.h"
+#include "milvus-storage/ffi_fiu.h"
+#include "reader/predicate.h"
+
+namespace loon {
+
+namespace cp = arrow::compute;
+
+namespace {
+
+void EnsureComputeInitialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)cp::Initialize(); });
+}
+
+size_t HardwareThreads() { return std::max<unsigned>(1, std::thread::hardware_concurrency()); }
+
+// Bridges parquet's key retriever to the C callback; copies the key at once (the callback owns it).
+class CallbackKeyRetriever : public parquet::DecryptionKeyRetriever {
+ public:
+  explicit CallbackKeyRetriever(KeyRetrieverFn fn) : fn_(fn) {}
+  arrow::util::SecureString GetKey(const std::string& key_metadata) override {
+    const char* key = fn_(key_metadata.c_str());
+    if (key == nullptr) throw parquet::ParquetException("no decryption key for key metadata '" + key_metadata + "'");
+    return arrow::util::SecureString(std::string(key));
+  }
+
+ private:
+  KeyRetrieverFn fn_;
+};
+
+void CollectLeaves(const parquet::arrow::SchemaField& field, std::vector<int>* out) {
+  if (field.is_leaf()) {
+    out->push_back(field.column_index);
+    return;
+  }
+  for (const auto& child : field.children) CollectLeaves(child, out);
+}
+
+// Reorders `batch` to `names` (absent names skipped) and casts to the logical schema's types.
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> Normalize(const std::shared_ptr<arrow::RecordBatch>& batch,
+                                                             const std::vector<std::string>& names,
+                                                             const arrow::Schema& logical) {
+  arrow::FieldVector fields;
+  arrow::ArrayVector cols;
+  for (const auto& name : names) {
+    int idx = batch->schema()->GetFieldIndex(name);
+    if (idx < 0) continue;
+    std::shared_ptr<arrow::Array> col = batch->column(idx);
+    auto field = batch->schema()->field(idx);
+    int lidx = logical.GetFieldIndex(name);
+    if (lidx >= 0) {
+      auto want = logical.field(lidx);
+      if (!want->type()->Equals(*col->type())) {
+        ARROW_ASSIGN_OR_RAISE(auto cast, cp::Cast(*col, want->type()));
+        col = std::move(cast);
+      }
+      field = want;
+    }
+    fields.push_back(field);
+    cols.push_back(std::move(col));
+  }
+  return arrow::RecordBatch::Make(arrow::schema(fields), batch->num_rows(), std::move(cols));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Files and layouts
+
+arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader(bool pre_buffer, bool use_threads,
+                                                                                int64_t batch_size) const {
+  std::shared_ptr<arrow::io::RandomAccessFile> input;
+  if (size >= 0) {
+    // The recorded size spares a stat (and a round trip on object stores).
+    arrow::fs::FileInfo info(path, arrow::fs::FileType::File);
+    info.set_size(size);
+    ARROW_ASSIGN_OR_RAISE(input, fs->OpenInputFile(info));
+  } else {
+    ARROW_ASSIGN_OR_RAISE(input, fs->OpenInputFile(path));
+  }
+  parquet::ReaderProperties reader_props(arrow::default_memory_pool());
+  if (key_retriever != nullptr) {
+    parquet::FileDecryptionProperties::Builder b;
+    b.key_retriever(std::make_shared<CallbackKeyRetriever>(key_retriever))->plaintext_files_allowed();
+    reader_props.file_decryption_properties(b.build());
+  }
+  parquet::ArrowReaderProperties arrow_props;
+  arrow_props.set_pre_buffer(pre_buffer);
+  arrow_props.set_use_threads(use_threads);
+  arrow_props.set_cache_options(arrow::io::CacheOptions::LazyDefaults());
+  if (batch_size > 0) arrow_props.set_batch_size(batch_size);
+  parquet::arrow::FileReaderBuilder builder;
+  // Reuse the parsed footer unless decryption is involved (the decryptor comes from parsing it).
+  ARROW_RETURN_NOT_OK(builder.Open(input, reader_props, key_retriever == nullptr ? metadata : nullptr));
+  builder.properties(arrow_props);
+  ARROW_ASSIGN_OR_RAISE(auto reader, builder.Build());
+  return std::shared_ptr<parquet::arrow::FileReader>(std::move(reader));
+}
+
+std::vector<int> OpenedFile::LeafColumns(const std::vector<std::string>& names) const {
+  std::vector<int> leaves;
+  for (const auto& name : names) {
+    int idx = arrow_schema->GetFieldIndex(name);
+    if (idx < 0) continue;
+    CollectLeaves(manifest->schema_fields[idx], &leaves);
+  }
+  return leaves;
+}
+
+arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props, const ColumnGroupFile& file,
+                                                        KeyRetrieverFn key_retriever) {
+  ARROW_ASSIGN_OR_RAISE(auto resolved, fs::Resolve(props, file.path));
+  auto of = std::make_shared<OpenedFile>();
+  of->fs = resolved.fs;
+  of->path = resolved.path;
+  of->key_retriever = key_retriever;
+  auto it = file.properties.find("file_size");
+  if (it != file.properties.end()) {
+    try {
+      of->size = std::stoll(it->second);
+    } catch (...) {
+      of->size = -1;
+    }
+  }
+  std::shared_ptr<parquet::arrow::FileReader> reader;
+  auto opened = of->NewReader(false, false, 0);
+  if (!opened.ok()) {
+    return opened.status().WithMessage("cannot open data file '", file.path, "': ", opened.status().message());
+  }
+  reader = *opened;
+  of->metadata = reader->parquet_reader()->metadata();
+  ARROW_RETURN_NOT_OK(reader->GetSchema(&of->arrow_schema));
+  // The manifest holds pointers into itself, so keep it with the reader that owns it.
+  of->manifest = std::shared_ptr<parquet::arrow::SchemaManifest>(reader, const_cast<parquet::arrow::SchemaManifest*>(
+                                                                             &reader->manifest()));
+  int64_t offset = 0;
+  for (int rg = 0; rg < of->metadata->num_row_groups(); ++rg) {
+    of->row_group_offsets.push_back(offset);
+    offset += of->metadata->RowGroup(rg)->num_rows();
+  }
+  of->row_group_memory.assign(of->metadata->num_row_groups(), -1);
+  auto kv = of->metadata->key_value_metadata();
+  if (kv) {
+    auto rgm = kv->Get("row_group_metadata");
+    if (rgm.ok()) {
+      std::vector<int64_t> mem;
+      std::string s = *rgm;
+      size_t start = 0;
+      while (start < s.size()) {
+        size_t end = s.find(';', start);
+        if (end == std::string::npos) end = s.size();
+        std::string entry = s.substr(start, end - start);
+        try {
+          mem.push_back(std::stoll(entry.substr(0, entry.find('|'))));
+        } catch (...) {
+          mem.clear();
+          break;
+        }
+        start = end + 1;
+      }
+      if (mem.size() == of->row_group_memory.size()) of->row_group_memory = mem;
+    }
+  }
+  return of;
+}
+
+size_t GroupLayout::ChunkOf(int64_t row) const {
+  auto it = std::upper_bound(chunks.begin(), chunks.end(), row,
+                             [](int64_t r, const Chunk& c) { return r < c.group_start; });
+  return static_cast<size_t>(it - chunks.begin()) - 1;
+}
+
+arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& props, const ColumnGroup& group,
+                                                            KeyRetrieverFn key_retriever, size_t parallelism) {
+  if (group.format != "parquet") {
+    return arrow::Status::NotImplemented("column group format '", group.format, "' is not readable by this engine");
+  }
+  auto layout = std::make_shared<GroupLayout>();
+  layout->group = &group;
+  layout->files.resize(group.files.size());
+  ARROW_RETURN_NOT_OK(ParallelFor(group.files.size(), parallelism, [&](size_t i) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(layout->files[i], OpenDataFile(props, group.files[i], key_retriever));
+    return arrow::Status::OK();
+  }));
+  for (size_t fi = 0; fi < group.files.size(); ++fi) {
+    const OpenedFile& f = *layout->files[fi];
+    int64_t file_rows = f.metadata->num_rows();
+    int64_t start = group.files[fi].start_index;
+    int64_t end = group.files[fi].end_index;
+    if (start < 0 && end < 0) {
+      start = 0;
+      end = file_rows;
+    }
+    if (start < 0 || end < start || end > file_rows) {
+      return arrow::Status::Invalid("file '", group.files[fi].path, "' has ", file_rows, " rows, range [", start,
+                                    ", ", end, ") is invalid");
+    }
+    for (int rg = 0; rg < f.metadata->num_row_groups(); ++rg) {
+      int64_t rg_rows = f.metadata->RowGroup(rg)->num_rows();
+      int64_t rg_begin = f.row_group_offsets[rg];
+      int64_t a = std::max(rg_begin, start), b = std::min(rg_begin + rg_rows, end);
+      if (a >= b) continue;
+      Chunk c;
+      c.file = static_cast<int>(fi);
+      c.row_group = rg;
+      c.skip = a - rg_begin;
+      c.rows = b - a;
+      c.rg_rows = rg_rows;
+      c.group_start = layout->total_rows;
+      int64_t mem = f.row_group_memory[rg] >= 0 ? f.row_group_memory[rg] : f.metadata->RowGroup(rg)->total_byte_size();
+      c.memory = c.rows == rg_rows ? mem : static_cast<int64_t>(static_cast<double>(mem) * c.rows / rg_rows);
+      layout->chunks.push_back(c);
+      layout->total_rows += c.rows;
+    }
+  }
+  return layout;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& layout, size_t chunk,
+                                                             const std::vector<std::string>& columns,
+                                                             const arrow::Schema& logical_schema) {
+  LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
+  const Chunk& c = layout.chunks[chunk];
+  const OpenedFile& file = *layout.files[c.file];
+  ARROW_ASSIGN_OR_RAISE(auto reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 0));
+  std::shared_ptr<arrow::Table> table;
+  ARROW_ASSIGN_OR_RAISE(table, reader->ReadRowGroup(c.row_group, file.LeafColumns(columns)));
+  if (c.skip != 0 || c.rows != table->num_rows()) table = table->Slice(c.skip, c.rows);
+  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
+  return Normalize(batch, columns, logical_schema);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scan
+
+namespace {
+
+using BatchGenerator = std::function<arrow::Future<std::shared_ptr<arrow::RecordBatch>>()>;
+
+// Streams the selected chunks of one group in row order; `cur` never crosses a chunk boundary.
+struct GroupScan {
+  std::shared_ptr<GroupLayout> layout;
+  std::vector<std::string> columns;
+  std::shared_ptr<arrow::Schema> logical;
+  std::vector<std::vector<size_t>> file_chunks;  // selected chunks per file
+  size_t readahead_groups = 2;
+
+  size_t next_file = 0;
+  const std::vector<size_t>* list = nullptr;
+  size_t list_pos = 0;
+  int64_t rg_consumed = 0;
+  std::shared_ptr<parquet::arrow::FileReader> reader;
+  BatchGenerator gen;
+  std::shared_ptr<arrow::RecordBatch> cur;
+  int64_t cur_start = 0;
+
+  arrow::Status OpenNextFile(bool* done) {
+    while (next_file < file_chunks.size() && file_chunks[next_file].empty()) ++next_file;
+    if (next_file >= file_chunks.size()) {
+      *done = true;
+      return arrow::Status::OK();
+    }
+    const auto& chunks = file_chunks[next_file];
+    const OpenedFile& file = *layout->files[next_file];
+    ARROW_ASSIGN_OR_RAISE(reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 1 << 16));
+    std::vector<int> rgs;
+    int64_t rows = 0;
+    for (size_t c : chunks) {
+      rgs.push_back(layout->chunks[c].row_group);
+      rows += layout->chunks[c].rg_rows;
+    }
+    int64_t avg = rows / static_cast<int64_t>(rgs.size());
+    ARROW_ASSIGN_OR_RAISE(gen, reader->GetRecordBatchGenerator(reader, rgs, file.LeafColumns(columns),
+                                                               arrow::internal::GetCpuThreadPool(),
+                                                               avg * static_cast<int64_t>(readahead_groups)));
+    list = &chunks;
+    list_pos = 0;
+    rg_consumed = 0;
+    ++next_file;
+    return arrow::Status::OK();
+  }
+
+  // Loads the next non-empty piece into `cur`; false at the end.
+  arrow::Result<bool> Next() {
+    while (true) {
+      if (!gen) {
+        bool done = false;
+        ARROW_RETURN_NOT_OK(OpenNextFile(&done));
+        if (done) return false;
+      }
+      LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
+      auto future = gen();  // keep the future alive: result() refers into it
+      ARROW_ASSIGN_OR_RAISE(auto batch, future.result());
+      if (!batch || list_pos >= list->size()) {
+        gen = nullptr;
+        reader.reset();
+        continue;
+      }
+      const Chunk& c = layout->chunks[(*list)[list_pos]];
+      int64_t r0 = rg_consumed, len = batch->num_rows();
+      rg_consumed += len;
+      if (rg_consumed >= c.rg_rows) {
+        ++list_pos;
+        rg_consumed = 0;
+      }
+      int64_t a = std::max(r0, c.skip), b = std::min(r0 + len, c.skip + c.rows);
+      if (a >= b) continue;
+      auto piece = (a == r0 && b == r0 + len) ? batch : batch->Slice(a - r0, b - a);
+      ARROW_ASSIGN_OR_RAISE(cur, Normalize(piece, columns, *logical));
+      cur_start = c.group_start + (a - c.skip);
+      return true;
+    }
+  }
+
+  // Positions `cur` on group row `pos`; returns rows available from there.
+  arrow::Result<int64_t> Seek(int64_t pos) {
+    while (!cur || cur_start + cur->num_rows() <= pos) {
+      ARROW_ASSIGN_OR_RAISE(bool more, Next());
+      if (!more) return arrow::Status::Invalid("column group ended before row ", pos);
+    }
+    if (pos < cur_start) return arrow::Status::Invalid("scan position ", pos, " was skipped");
+    return cur_start + cur->num_rows() - pos;
+  }
+};
+
+struct ColumnSource {
+  int group = -1;  // index into scans, -1 = all-null column
+  int column = 0;  // position in that group's batch
+};
+
+class ScanReader : public arrow::RecordBatchReader {
+ public:
+  std::shared_ptr<arrow::Schema> out_schema;   // projection
+  std::shared_ptr<arrow::Schema> read_schema;  // projection + predicate columns
+  std::vector<ColumnSource> sources;           // per read_schema field
+  std::vector<GroupScan> scans;
+  std::vector<std::pair<int64_t, int64_t>> segments;  // row ranges to read
+  bool has_predicate = false;
+  cp::Expression predicate;  // bound to read_schema
+  int64_t max_rows = 8192;
+  size_t seg = 0;
+  int64_t pos = 0;
+  std::shared_ptr<ReaderState> keep_alive;
+
+  std::shared_ptr<arrow::Schema> schema() const override { return out_schema; }
+
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
+    while (true) {
+      if (seg >= segments.size()) {
+        *out = nullptr;
+        scans.clear();  // release files early
+        return arrow::Status::OK();
+      }
+      auto [s, e] = segments[seg];
+      if (pos < s) pos = s;
+      if (pos >= e) {
+        ++seg;
+        continue;
+      }
+      int64_t n = std::min(e - pos, max_rows);
+      for (auto& gs : scans) {
+        ARROW_ASSIGN_OR_RAISE(int64_t avail, gs.Seek(pos));
+        n = std::min(n, avail);
+      }
+      arrow::ArrayVector cols;
+      cols.reserve(sources.size());
+      for (size_t i = 0; i < sources.size(); ++i) {
+        const ColumnSource& src = sources[i];
+        if (src.group < 0) {
+          ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(read_schema->field(i)->type(), n));
+          cols.push_back(std::move(nulls));
+        } else {
+          GroupScan& gs = scans[src.group];
+          auto col = gs.cur->column(src.column);
+          int64_t off = pos - gs.cur_start;
+          cols.push_back(off == 0 && n == col->length() ? col : col->Slice(off, n));
+        }
+      }
+      pos += n;
+      auto batch = arrow::RecordBatch::Make(read_schema, n, std::move(cols));
+      if (has_predicate) {
+        ARROW_ASSIGN_OR_RAISE(auto mask, cp::ExecuteScalarExpression(predicate, *read_schema, batch));
+        ARROW_ASSIGN_OR_RAISE(auto filtered, cp::Filter(batch, mask));
+        batch = filtered.record_batch();
+        if (batch->num_rows() == 0) continue;
+      }
+      if (read_schema->num_fields() != out_schema->num_fields()) {
+        arrow::ArrayVector outs(batch->columns().begin(), batch->columns().begin() + out_schema->num_fields());
+        batch = arrow::RecordBatch::Make(out_schema, batch->num_rows(), std::move(outs));
+      }
+      *out = std::move(batch);
+      return arrow::Status::OK();
+    }
+  }
+};
+
+// Guarantee about a row group's values from its Parquet statistics (as Arrow's dataset does).
+cp::Expression StatsGuarantee(const OpenedFile& file, int row_group, const std::vector<std::string>& columns,
+                              const arrow::Schema& logical) {
+  std::vector<cp::Expression> parts;
+  try {
+    auto rg = file.metadata->RowGroup(row_group);
+    for (const auto& name : columns) {
+      int fidx = file.arrow_schema->GetFieldIndex(name);
+      int lidx = logical.GetFieldIndex(name);
+      if (fidx < 0 || lidx < 0) continue;
+      const auto& field = file.manifest->schema_fields[fidx];
+      if (!field.is_leaf()) continue;
+      auto chunk = rg->ColumnChunk(field.column_index);
+      auto stats = chunk->statistics();
+      if (!stats) continue;
+      auto ref = cp::field_ref(name);
+      int64_t rows = rg->num_rows();
+      if (stats->HasNullCount() && stats->null_count() == rows) {
+        parts.push_back(cp::is_null(ref));
+        continue;
+      }
+      if (!stats->HasMinMax()) continue;
+      std::shared_ptr<arrow::Scalar> mn, mx;
+      if (!parquet::arrow::StatisticsAsScalars(*stats, &mn, &mx).ok()) continue;
+      auto type = logical.field(lidx)->type();
+      if (!mn->type->Equals(*type)) {
+        auto cmn = mn->CastTo(type);
+        auto cmx = mx->CastTo(type);
+        if (!cmn.ok() || !cmx.ok()) continue;
+        mn = *cmn;
+        mx = *cmx;
+      }
+      auto range = cp::and_(cp::greater_equal(ref, cp::literal(mn)), cp::less_equal(ref, cp::literal(mx)));
+      if (stats->HasNullCount() && stats->null_count() == 0) {
+        parts.push_back(range);
+      } else {
+        parts.push_back(cp::or_(range, cp::is_null(ref)));
+      }
+    }
+  } catch (const std::exception&) {
+    return cp::literal(true);
+  }
+  if (parts.empty()) return cp::literal(true);
+  return cp::and_(parts);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Reader
+
+arrow::Result<std::shared_ptr<Reader>> Reader::Make(ColumnGroupList groups, std::shared_ptr<arrow::Schema> schema,
+                                                    std::vector<std::string> projection, Properties props) {
+  EnsureComputeInitialized();
+  auto state = std::make_shared<ReaderState>();
+  state->groups = std::move(groups);
+  state->schema = std::move(schema);
+  if (projection.empty()) {
+    for (const auto& f : state->schema->fields()) projection.push_back(f->name());
+  }
+  state->projection = std::move(projection);
+  state->props = std::move(props);
+  return std::shared_ptr<Reader>(new Reader(std::move(state)));
+}
+
+arrow::Result<std::shared_ptr<arrow::Schema>> Reader::ProjectedSchema(const std::vector<std::string>& names) const {
+  arrow::FieldVector fields;
+  for (const auto& name : names) {
+    int idx = state_->schema->GetFieldIndex(name);
+    if (idx < 0) return arrow::Status::Invalid("projected column '", name, "' is not a field of the reader schema");
+    fields.push_back(state_->schema->field(idx));
+  }
+  return arrow::schema(fields);
+}
+
+namespace {
+
+// Which group serves each needed column, and the columns each involved group must read.
+struct GroupPlan {
+  std::vector<int> group_of;                        // per needed column: group index or -1
+  std::map<int, std::vector<std::string>> columns;  // group index -> its needed columns
+};
+
+GroupPlan PlanGroups(const ColumnGroupList& groups, const std::vector<std::string>& needed) {
+  GroupPlan plan;
+  for (const auto& name : needed) {
+    int owner = -1;
+    for (size_t g = 0; g < groups.size() && owner < 0; ++g) {
+      const auto& cols = groups[g].columns;
+      if (std::find(cols.begin(), cols.end(), name) != cols.end()) owner = static_cast<int>(g);
+    }
+    plan.group_of.push_back(owner);
+    if (owner >= 0) {
+      auto& list = plan.columns[owner];
+      if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+    }
+  }
+  return plan;
+}
+
+// Rows of the dataset: all involved groups must agree; without one, the first group decides.
+arrow::Result<int64_t> DatasetRows(const ColumnGroupList& groups, const GroupPlan& plan) {
+  int64_t rows = -1;
+  for (const auto& [g, cols] : plan.columns) {
+    int64_t r = groups[g].total_rows();
+    if (rows >= 0 && r != rows) {
+      return arrow::Status::Invalid("column groups have different row counts (", rows, " vs ", r, ")");
+    }
+    rows = r;
+  }
+  if (rows < 0) rows = groups.empty() ? 0 : groups[0].total_rows();
+  return rows;
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std::string& predicate_text) const {
+  const ReaderState& st = *state_;
+  auto reader = std::make_shared<ScanReader>();
+  reader->keep_alive = state_;
+  reader->max_rows = std::max<int64_t>(1, st.props.GetInt("reader.record_batch_max_rows"));
+  if (st.groups.empty()) {
+    reader->out_schema = reader->read_schema = st.schema;
+    return reader;
+  }
+  ARROW_ASSIGN_OR_RAISE(reader->out_schema, ProjectedSchema(st.projection));
+  std::vector<std::string> needed = st.projection;
+  std::optional<ParsedPredicate> parsed;
+  if (!predicate_text.empty()) {
+    ARROW_ASSIGN_OR_RAISE(parsed, ParsePredicate(predicate_text, *st.schema));
+    for (const auto& c : parsed->columns) {
+      if (std::find(needed.begin(), needed.end(), c) == needed.end()) needed.push_back(c);
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(reader->read_schema, ProjectedSchema(needed));
+  if (parsed) {
+    ARROW_ASSIGN_OR_RAISE(reader->predicate, parsed->expr.Bind(*reader->read_schema));
+    if (reader->predicate.type()->id() != arrow::Type::BOOL && reader->predicate.type()->id() != arrow::Type::NA) {
+      return arrow::Status::Invalid("predicate is not boolean: ", predicate_text);
+    }
+    reader->has_predicate = true;
+  }
+  GroupPlan plan = PlanGroups(st.groups, needed);
+  ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+
+  // Open every involved group's footers (concurrently) to learn its chunks.
+  KeyRetrieverFn kr = st.key_retriever.load();
+  size_t parallelism = EffectiveParallelism(HardwareThreads());
+  std::vector<int> group_ids;
+  for (const auto& [g, cols] : plan.columns) group_ids.push_back(g);
+  std::vector<std::shared_ptr<GroupLayout>> layouts(group_ids.size());
+  ARROW_RETURN_NOT_OK(ParallelFor(group_ids.size(), parallelism, [&](size_t i) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(layouts[i], OpenGroupLayout(st.props, st.groups[group_ids[i]], kr, parallelism));
+    return arrow::Status::OK();
+  }));
+
+  // Row ranges whose row groups the statistics rule out.
+  std::vector<std::pair<int64_t, int64_t>> skipped;
+  if (reader->has_predicate) {
+    for (size_t i = 0; i < group_ids.size(); ++i) {
+      const auto& cols = plan.columns[group_ids[i]];
+      std::vector<std::string> pred_cols;
+      for (const auto& c : parsed->columns) {
+        if (std::find(cols.begin(), cols.end(), c) != cols.end()) pred_cols.push_back(c);
+      }
+      if (pred_cols.empty()) continue;
+      for (const Chunk& c : layouts[i]->chunks) {
+        auto guarantee = StatsGuarantee(*layouts[i]->files[c.file], c.row_group, pred_cols, *st.schema);
+        auto simplified = cp::SimplifyWithGuarantee(reader->predicate, guarantee);
+        if (!simplified.ok()) continue;
+        if (simplified->IsSatisfiable()) continue;
+        skipped.emplace_back(c.group_start, c.group_start + c.rows);
+      }
+    }
+  }
+  std::sort(skipped.begin(), skipped.end());
+  int64_t at = 0;
+  for (const auto& [a, b] : skipped) {
+    if (a > at) reader->segments.emplace_back(at, a);
+    at = std::max(at, b);
+  }
+  if (at < total) reader->segments.emplace_back(at, total);
+
+  for (size_t i = 0; i < group_ids.size(); ++i) {
+    GroupScan gs;
+    gs.layout = layouts[i];
+    gs.columns = plan.columns[group_ids[i]];
+    gs.logical = st.schema;
+    gs.readahead_groups = std::max<size_t>(2, parallelism);
+    gs.file_chunks.resize(gs.layout->files.size());
+    size_t seg = 0;
+    for (size_t ci = 0; ci < gs.layout->chunks.size(); ++ci) {
+      const Chunk& c = gs.layout->chunks[ci];
+      int64_t a = c.group_start, b = c.group_start + c.rows;
+      while (seg < reader->segments.size() && reader->segments[seg].second <= a) ++seg;
+      if (seg < reader->segments.size() && reader->segments[seg].first < b) gs.file_chunks[c.file].push_back(ci);
+    }
+    reader->scans.push_back(std::move(gs));
+  }
+  for (size_t i = 0; i < needed.size(); ++i) {
+    ColumnSource src;
+    if (plan.group_of[i] >= 0) {
+      auto it = std::find(group_ids.begin(), group_ids.end(), plan.group_of[i]);
+      src.group = static_cast<int>(it - group_ids.begin());
+      const auto& cols = plan.columns[plan.group_of[i]];
+      src.column = static_cast<int>(std::find(cols.begin(), cols.end(), needed[i]) - cols.begin());
+    }
+    reader->sources.push_back(src);
+  }
+  return reader;
+}
+
+arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
+    const std::vector<int64_t>& rows, size_t parallelism, const std::vector<std::string>& projection) const {
+  const ReaderState& st = *state_;
+  const std::vector<std::string>& names = projection.empty() ? st.projection : projection;
+  ARROW_ASSIGN_OR_RAISE(auto out_schema, ProjectedSchema(names));
+  GroupPlan plan = PlanGroups(st.groups, names);
+  ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+  for (int64_t r : rows) {
+    if (r < 0 || r >= total) return arrow::Status::Invalid("row index ", r, " out of range [0, ", total, ")");
+  }
+  LOON_RETURN_ON_FAULT(loon_fiukey_take_rows_fail);
+  KeyRetrieverFn kr = st.key_retriever.load();
+  size_t workers = EffectiveParallelism(parallelism);
+  std::vector<int> group_ids;
+  for (const auto& [g, cols] : plan.columns) group_ids.push_back(g);
+  std::vector<std::shared_ptr<GroupLayout>> layouts(group_ids.size());
+  ARROW_RETURN_NOT_OK(ParallelFor(group_ids.size(), workers, [&](size_t i) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(layouts[i], OpenGroupLayout(st.props, st.groups[group_ids[i]], kr, workers));
+    return arrow::Status::OK();
+  }));
+
+  // Distinct chunks per group, read all at once in parallel.
+  struct Task {
+    size_t group;
+    size_t chunk;
+  };
+  std::vector<Task> tasks;
+  std::vector<std::map<size_t, size_t>> slot(group_ids.size());  // chunk -> task position
+  std::vector<std::vector<size_t>> row_chunk(group_ids.size());
+  for (size_t i = 0; i < group_ids.size(); ++i) {
+    row_chunk[i].reserve(rows.size());
+    for (int64_t r : rows) {
+      size_t c = layouts[i]->ChunkOf(r);
+      row_chunk[i].push_back(c);
+      if (slot[i].emplace(c, tasks.size()).second) tasks.push_back({i, c});
+    }
+  }
+  std::vector<std::shared_ptr<arrow::RecordBatch>> chunk_data(tasks.size());
+  ARROW_RETURN_NOT_OK(ParallelFor(tasks.size(), workers, [&](size_t t) -> arrow::Status {
+    size_t i = tasks[t].group;
+    ARROW_ASSIGN_OR_RAISE(chunk_data[t],
+                          ReadChunk(*layouts[i], tasks[t].chunk, plan.columns[group_ids[i]], *st.schema));
+    return arrow::Status::OK();
+  }));
+
+  std::map<std::string, std::shared_ptr<arrow::Array>> taken;
+  for (size_t i = 0; i < group_ids.size(); ++i) {
+    // Concatenate this group's chunks (by task order) and take by positions within that.
+    std::vector<std::shared_ptr<arrow::RecordBatch>> pieces;
+    std::map<size_t, int64_t> base;
+    int64_t offset = 0;
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      if (tasks[t].group != i) continue;
+      base[tasks[t].chunk] = offset;
+      offset += chunk_data[t]->num_rows();
+      pieces.push_back(chunk_data[t]);
+    }
+    arrow::Int64Builder idx;
+    ARROW_RETURN_NOT_OK(idx.Reserve(static_cast<int64_t>(rows.size())));
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const Chunk& c = layouts[i]->chunks[row_chunk[i][k]];
+      idx.UnsafeAppend(base[row_chunk[i][k]] + (rows[k] - c.group_start));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto indices, idx.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(pieces[0]->schema(), pieces));
+    ARROW_ASSIGN_OR_RAISE(auto result, cp::Take(table, indices));
+    ARROW_ASSIGN_OR_RAISE(auto combined, result.table()->CombineChunksToBatch());
+    for (int c = 0; c < combined->num_columns(); ++c) taken[combined->schema()->field(c)->name()] = combined->column(c);
+  }
+  arrow::ArrayVector cols;
+  for (const auto& f : out_schema->fields()) {
+    auto it = taken.find(f->name());
+    if (it != taken.end()) {
+      cols.push_back(it->second);
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(f->type(), static_cast<int64_t>(rows.size())));
+      cols.push_back(std::move(nulls));
+    }
+  }
+  return std::vector<std::shared_ptr<arrow::RecordBatch>>{
+      arrow::RecordBatch::Make(out_schema, static_cast<int64_t>(rows.size()), std::move(cols))};
+}
+
+arrow::Result<std::unique_ptr<ChunkReader>> Reader::GetChunkReader(int64_t group_index,
+                                                                   const std::vector<std::string>& projection) const {
+  const ReaderState& st = *state_;
+  if (group_index < 0 || group_index >= static_cast<int64_t>(st.groups.size())) {
+    return arrow::Status::Invalid("column group index ", group_index, " out of range [0, ", st.groups.size(), ")");
+  }
+  const ColumnGroup& group = st.groups[group_index];
+  const std::vector<std::string>& names = projection.empty() ? st.projection : projection;
+  std::vector<std::string> columns;
+  for (const auto& name : names) {
+    if (std::find(group.columns.begin(), group.columns.end(), name) != group.columns.end() &&
+        std::find(columns.begin(), columns.end(), name) == columns.end()) {
+      columns.push_back(name);
+    }
+  }
+  if (columns.empty()) return arrow::Status::Invalid("column group ", group_index, " holds none of the projected columns");
+  ARROW_ASSIGN_OR_RAISE(auto layout, OpenGroupLayout(st.props, group, st.key_retriever.load(),
+                                                     EffectiveParallelism(HardwareThreads())));
+  return std::make_unique<ChunkReader>(state_, std::move(layout), std::move(columns));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunk reader
+
+std::shared_ptr<arrow::Schema> ChunkReader::schema() const {
+  arrow::FieldVector fields;
+  for (const auto& name : columns_) {
+    int idx = state_->schema->GetFieldIndex(name);
+    if (idx >= 0) {
+      fields.push_back(state_->schema->field(idx));
+    } else if (!layout_->files.empty()) {
+      auto f = layout_->files[0]->arrow_schema->GetFieldByName(name);
+      if (f) fields.push_back(f);
+    }
+  }
+  return arrow::schema(fields);
+}
+
+arrow::Result<std::vector<int64_t>> ChunkReader::ChunkIndices(const int64_t* rows, size_t n) const {
+  std::vector<int64_t> out;
+  std::set<int64_t> seen;
+  for (size_t i = 0; i < n; ++i) {
+    if (rows[i] < 0 || rows[i] >= layout_->total_rows) {
+      return arrow::Status::Invalid("row index ", rows[i], " out of range [0, ", layout_->total_rows, ")");
+    }
+    int64_t c = static_cast<int64_t>(layout_->ChunkOf(rows[i]));
+    if (seen.insert(c).second) out.push_back(c);
+  }
+  return out;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> ChunkReader::GetChunk(int64_t index) const {
+  if (index < 0 || index >= static_cast<int64_t>(layout_->chunks.size())) {
+    return arrow::Status::Invalid("chunk index ", index, " out of range [0, ", layout_->chunks.size(), ")");
+  }
+  return ReadChunk(*layout_, static_cast<size_t>(index), columns_, *state_->schema);
+}
+
+arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ChunkReader::GetChunks(const int64_t* indices, size_t n,
+                                                                                     size_t parallelism) const {
+  std::vector<int64_t> distinct;
+  std::map<int64_t, size_t> pos;
+  for (size_t i = 0; i < n; ++i) {
+    if (indices[i] < 0 || indices[i] >= static_cast<int64_t>(layout_->chunks.size())) {
+      return arrow::Status::Invalid("chunk index ", indices[i], " out of range [0, ", layout_->chunks.size(), ")");
+    }
+    if (pos.emplace(indices[i], distinct.size()).second) distinct.push_back(indices[i]);
+  }
+  std::vector<std::shared_ptr<arrow::RecordBatch>> read(distinct.size());
+  ARROW_RETURN_NOT_OK(ParallelFor(distinct.size(), parallelism, [&](size_t i) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(read[i], GetChunk(distinct[i]));
+    return arrow::Status::OK();
+  }));
+  std::vector<std::shared_ptr<arrow::RecordBatch>> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.push_back(read[pos[indices[i]]]);
+  return out;
+}
+
+}  // namespace loon

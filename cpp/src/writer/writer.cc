@@ -1,0 +1,592 @@
+#include "writer/writer.h"
+
+#include <arrow/io/buffered.h>
+#include <arrow/io/interfaces.h>
+#include <arrow/memory_pool.h>
+#include <arrow/table.h>
+#include <arrow/util/compression.h>
+#include <arrow/util/key_value_metadata.h>
+#include <arrow/util/secure_string.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/encryption/encryption.h>
+#include <parquet/exception.h>
+#include <parquet/properties.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "common/status.h"
+#include "common/thread_pool.h"
+#include "filesystem/fs.h"
+#include "fiu/fault.h"
+#include "milvus-storage/ffi_fiu.h"
+
+namespace loon {
+
+namespace {
+
+// Spec 5.3: row groups hold about 1 MiB of in-memory data; dictionary pages 1/16 of that.
+constexpr int64_t kRowGroupBytes = 1 << 20;
+constexpr int64_t kOutputBufferBytes = 1 << 20;
+
+int64_t SizeOf(const arrow::ArrayData& d, int64_t off, int64_t len);
+
+template <typename Offset>
+int64_t VarBinarySize(const arrow::ArrayData& d, int64_t off, int64_t len) {
+  int64_t total = (len + 1) * static_cast<int64_t>(sizeof(Offset));
+  if (d.buffers.size() > 1 && d.buffers[1] && len > 0) {
+    const auto* o = reinterpret_cast<const Offset*>(d.buffers[1]->data()) + off;
+    total += static_cast<int64_t>(o[len] - o[0]);
+  }
+  return total;
+}
+
+template <typename Offset>
+int64_t ListSize(const arrow::ArrayData& d, int64_t off, int64_t len) {
+  int64_t total = (len + 1) * static_cast<int64_t>(sizeof(Offset));
+  if (d.buffers.size() > 1 && d.buffers[1] && len > 0 && !d.child_data.empty()) {
+    const auto* o = reinterpret_cast<const Offset*>(d.buffers[1]->data()) + off;
+    const auto& child = *d.child_data[0];
+    total += SizeOf(child, child.offset + o[0], static_cast<int64_t>(o[len] - o[0]));
+  }
+  return total;
+}
+
+// `off` is absolute (already includes d.offset).
+int64_t SizeOf(const arrow::ArrayData& d, int64_t off, int64_t len) {
+  if (len <= 0) return 0;
+  int64_t total = 0;
+  if (!d.buffers.empty() && d.buffers[0]) total += (len + 7) / 8;
+  const arrow::DataType& type = *d.type;
+  switch (type.id()) {
+    case arrow::Type::NA:
+      return 0;
+    case arrow::Type::STRING:
+    case arrow::Type::BINARY:
+      return total + VarBinarySize<int32_t>(d, off, len);
+    case arrow::Type::LARGE_STRING:
+    case arrow::Type::LARGE_BINARY:
+      return total + VarBinarySize<int64_t>(d, off, len);
+    case arrow::Type::LIST:
+    case arrow::Type::MAP:
+      return total + ListSize<int32_t>(d, off, len);
+    case arrow::Type::LARGE_LIST:
+      return total + ListSize<int64_t>(d, off, len);
+    case arrow::Type::FIXED_SIZE_LIST: {
+      int64_t n = static_cast<const arrow::FixedSizeListType&>(type).list_size();
+      const auto& child = *d.child_data[0];
+      return total + SizeOf(child, child.offset + off * n, len * n);
+    }
+    case arrow::Type::STRUCT:
+      for (const auto& child : d.child_data) total += SizeOf(*child, child->offset + (off - d.offset), len);
+      return total;
+    case arrow::Type::DICTIONARY: {
+      const auto& dict_type = static_cast<const arrow::DictionaryType&>(type);
+      total += len * dict_type.index_type()->byte_width();
+      if (d.dictionary) total += SizeOf(*d.dictionary, d.dictionary->offset, d.dictionary->length);
+      return total;
+    }
+    case arrow::Type::STRING_VIEW:
+    case arrow::Type::BINARY_VIEW:
+      total += len * 16;
+      for (size_t i = 2; i < d.buffers.size(); ++i) {
+        if (d.buffers[i]) total += d.buffers[i]->size() * len / std::max<int64_t>(1, d.length);
+      }
+      return total;
+    default:
+      break;
+  }
+  if (type.id() == arrow::Type::BOOL) return total + (len + 7) / 8;
+  if (arrow::is_fixed_width(type.id())) {
+    int bits = static_cast<const arrow::FixedWidthType&>(type).bit_width();
+    return total + len * bits / 8;
+  }
+  // Unusual layouts (unions, run-end encoded): charge the buffers proportionally.
+  int64_t bytes = 0;
+  for (const auto& b : d.buffers) bytes += b ? b->size() : 0;
+  for (const auto& c : d.child_data) bytes += SizeOf(*c, c->offset, c->length);
+  return total + bytes * len / std::max<int64_t>(1, d.length);
+}
+
+arrow::Result<arrow::Compression::type> CodecOf(const std::string& name) {
+  if (name == "uncompressed") return arrow::Compression::UNCOMPRESSED;
+  if (name == "snappy") return arrow::Compression::SNAPPY;
+  if (name == "gzip") return arrow::Compression::GZIP;
+  // Parquet's LZ4 codec in Arrow C++ is written as LZ4_RAW.
+  if (name == "lz4") return arrow::Compression::LZ4;
+  if (name == "zstd") return arrow::Compression::ZSTD;
+  if (name == "brotli") return arrow::Compression::BROTLI;
+  return CodedError(kInvalidProperties, "unknown writer.compression '" + name + "'");
+}
+
+bool CodecHasLevels(arrow::Compression::type codec) {
+  return codec == arrow::Compression::GZIP || codec == arrow::Compression::ZSTD ||
+         codec == arrow::Compression::BROTLI;
+}
+
+// Forwards to the real stream and remembers the last 8 bytes written: the Parquet trailer
+// (4-byte footer length + magic), which gives the footer size without reading the file back.
+class TailTrackingStream : public arrow::io::OutputStream {
+ public:
+  explicit TailTrackingStream(std::shared_ptr<arrow::io::OutputStream> inner) : inner_(std::move(inner)) {}
+  arrow::Status Close() override { return inner_->Close(); }
+  arrow::Status Abort() override { return inner_->Abort(); }
+  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
+  bool closed() const override { return inner_->closed(); }
+  arrow::Status Flush() override { return inner_->Flush(); }
+  arrow::Status Write(const void* data, int64_t nbytes) override {
+    Remember(static_cast<const uint8_t*>(data), nbytes);
+    return inner_->Write(data, nbytes);
+  }
+  arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override {
+    Remember(data->data(), data->size());
+    return inner_->Write(data);
+  }
+  // Footer length including the 8-byte trailer.
+  int64_t FooterSize() const {
+    uint32_t len = 0;
+    std::memcpy(&len, tail_, 4);  // little-endian on all supported platforms
+    return static_cast<int64_t>(len) + 8;
+  }
+
+ private:
+  void Remember(const uint8_t* p, int64_t n) {
+    if (n >= 8) {
+      std::memcpy(tail_, p + n - 8, 8);
+    } else if (n > 0) {
+      std::memmove(tail_, tail_ + n, 8 - n);
+      std::memcpy(tail_ + 8 - n, p, n);
+    }
+  }
+  std::shared_ptr<arrow::io::OutputStream> inner_;
+  uint8_t tail_[8] = {0};
+};
+
+struct BufferedBatch {
+  std::shared_ptr<arrow::RecordBatch> batch;
+  int64_t bytes;
+};
+
+struct GroupWriter {
+  int index = 0;
+  GroupSpec spec;
+  std::vector<std::string> columns;
+  std::shared_ptr<arrow::Schema> schema;
+  std::vector<BufferedBatch> buffered;
+  int64_t buffered_bytes = 0;
+
+  // Current data file.
+  std::string path;  // as reported in the column groups
+  std::shared_ptr<TailTrackingStream> sink;
+  std::unique_ptr<parquet::arrow::FileWriter> writer;
+  int64_t file_bytes = 0;
+  int64_t file_rows = 0;
+  std::string row_group_meta;
+
+  std::vector<ColumnGroupFile> files;
+
+  ~GroupWriter() {
+    // Destroyed without close: abort the stream so the Parquet writer cannot finish the file.
+    if (sink && !sink->closed()) (void)sink->Abort();
+    try {
+      writer.reset();
+    } catch (...) {
+    }
+  }
+};
+
+}  // namespace
+
+int64_t EstimateMemorySize(const arrow::ArrayData& data) { return SizeOf(data, data.offset, data.length); }
+
+int64_t EstimateMemorySize(const arrow::RecordBatch& batch) {
+  int64_t total = 0;
+  for (int i = 0; i < batch.num_columns(); ++i) total += EstimateMemorySize(*batch.column_data(i));
+  return total;
+}
+
+std::string NewUuid4() {
+  // random_device reads the kernel's CSPRNG on Linux.
+  static thread_local std::random_device rd;
+  uint8_t b[16];
+  for (int i = 0; i < 16; i += 4) {
+    uint32_t v = rd();
+    std::memcpy(b + i, &v, 4);
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(hex[b[i] >> 4]);
+    out.push_back(hex[b[i] & 0x0f]);
+  }
+  return out;
+}
+
+static arrow::Status CheckWritableFormat(const std::string& format) {
+  if (format != "parquet") {
+    return arrow::Status::NotImplemented("column group format '", format,
+                                         "' is not writable by this engine (only parquet)");
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::vector<GroupSpec>> SplitColumns(const arrow::Schema& schema, const Properties& props,
+                                                   const arrow::RecordBatch* sample) {
+  const std::string policy = props.GetString("writer.policy");
+  const std::string format = props.GetString("writer.format");
+  std::vector<GroupSpec> groups;
+  if (policy == "single" || policy.empty()) {
+    GroupSpec g{{}, format};
+    for (int i = 0; i < schema.num_fields(); ++i) g.fields.push_back(i);
+    groups.push_back(std::move(g));
+  } else if (policy == "schema_based") {
+    auto patterns = props.GetList("writer.split.schema_based.patterns");
+    auto formats = props.GetList("writer.split.schema_based.formats");
+    if (!formats.empty() && formats.size() != patterns.size()) {
+      return arrow::Status::Invalid("schema_based policy: ", formats.size(), " formats for ", patterns.size(),
+                                    " patterns");
+    }
+    std::vector<std::regex> regexes;
+    for (const auto& p : patterns) {
+      try {
+        regexes.emplace_back(p, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return arrow::Status::Invalid("bad schema_based pattern '", p, "': ", e.what());
+      }
+    }
+    groups.resize(patterns.size() + 1);
+    for (size_t j = 0; j < patterns.size(); ++j) groups[j].format = formats.empty() ? format : formats[j];
+    groups.back().format = format;
+    for (int i = 0; i < schema.num_fields(); ++i) {
+      size_t j = 0;
+      while (j < regexes.size() && !std::regex_match(schema.field(i)->name(), regexes[j])) ++j;
+      groups[j].fields.push_back(i);
+    }
+  } else if (policy == "size_based") {
+    if (sample == nullptr) return arrow::Status::Invalid("size_based policy needs a sample batch");
+    const int64_t max_avg = props.GetInt("writer.split.size_based.max_avg_column_size");
+    const int64_t max_cols = props.GetInt("writer.split.size_based.max_columns_in_group");
+    const int64_t rows = std::max<int64_t>(1, sample->num_rows());
+    GroupSpec current{{}, format};
+    for (int i = 0; i < schema.num_fields(); ++i) {
+      int64_t avg = EstimateMemorySize(*sample->column_data(i)) / rows;
+      bool joins = avg < max_avg && static_cast<int64_t>(current.fields.size()) < max_cols;
+      if (!joins && !current.fields.empty()) {
+        groups.push_back(std::move(current));
+        current = GroupSpec{{}, format};
+      }
+      current.fields.push_back(i);
+    }
+    groups.push_back(std::move(current));
+  } else {
+    return CodedError(kInvalidProperties, "unknown writer.policy '" + policy + "'");
+  }
+  groups.erase(std::remove_if(groups.begin(), groups.end(), [](const GroupSpec& g) { return g.fields.empty(); }),
+               groups.end());
+  for (const auto& g : groups) ARROW_RETURN_NOT_OK(CheckWritableFormat(g.format));
+  return groups;
+}
+
+struct Writer::Impl {
+  std::string base_path;
+  std::shared_ptr<arrow::Schema> schema;
+  Properties props;
+  arrow::Compression::type codec = arrow::Compression::ZSTD;
+  int compression_level = 3;
+  bool dictionary = true;
+  int64_t buffer_size = 0;
+  uint64_t rolling_size = 0;
+  bool encrypt = false;
+  std::string enc_key, enc_meta;
+  parquet::ParquetCipher::type cipher = parquet::ParquetCipher::AES_GCM_V1;
+
+  bool closed = false;
+  bool groups_ready = false;
+  bool dir_created = false;
+  std::vector<std::unique_ptr<GroupWriter>> groups;
+  int64_t buffered_bytes = 0;
+
+  std::shared_ptr<parquet::WriterProperties> MakeWriterProperties(const GroupWriter& g) const {
+    parquet::WriterProperties::Builder b;
+    b.compression(codec);
+    if (compression_level >= 0 && CodecHasLevels(codec)) b.compression_level(compression_level);
+    b.max_row_group_length(std::numeric_limits<int64_t>::max());
+    if (dictionary) {
+      b.enable_dictionary();
+    } else {
+      b.disable_dictionary();
+    }
+    b.dictionary_pagesize_limit(kRowGroupBytes / 16);
+    for (const auto& field : g.schema->fields()) {
+      switch (field->type()->id()) {
+        case arrow::Type::FIXED_SIZE_BINARY:
+          b.compression(field->name(), arrow::Compression::UNCOMPRESSED);
+          b.disable_statistics(field->name());
+          break;
+        case arrow::Type::BINARY:
+        case arrow::Type::LARGE_BINARY:
+        case arrow::Type::BINARY_VIEW:
+          b.disable_statistics(field->name());
+          break;
+        default:
+          break;
+      }
+    }
+    if (encrypt) {
+      parquet::FileEncryptionProperties::Builder eb{arrow::util::SecureString(std::string(enc_key))};
+      eb.algorithm(cipher)->footer_key_metadata(enc_meta);
+      b.encryption(eb.build());
+    }
+    return b.build();
+  }
+
+  arrow::Status InitGroups(const arrow::RecordBatch& sample) {
+    LOON_RETURN_ON_FAULT(loon_fiukey_writer_init_column_group_writers_fail);
+    ARROW_ASSIGN_OR_RAISE(auto specs, SplitColumns(*schema, props, &sample));
+    std::vector<std::unique_ptr<GroupWriter>> made;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      auto g = std::make_unique<GroupWriter>();
+      g->index = static_cast<int>(i);
+      g->spec = specs[i];
+      arrow::FieldVector fields;
+      for (int f : g->spec.fields) {
+        fields.push_back(schema->field(f));
+        g->columns.push_back(schema->field(f)->name());
+      }
+      g->schema = arrow::schema(fields);
+      made.push_back(std::move(g));
+    }
+    groups = std::move(made);
+    groups_ready = true;
+    return arrow::Status::OK();
+  }
+
+  arrow::Status OpenFile(GroupWriter& g) {
+    g.path = fs::JoinPath(base_path, "_data/" + std::to_string(g.index) + "_" + NewUuid4() + ".parquet");
+    ARROW_ASSIGN_OR_RAISE(auto resolved, fs::Resolve(props, g.path));
+    if (!dir_created) {
+      auto slash = resolved.path.rfind('/');
+      if (slash != std::string::npos) ARROW_RETURN_NOT_OK(resolved.fs->CreateDir(resolved.path.substr(0, slash)));
+      dir_created = true;
+    }
+    ARROW_ASSIGN_OR_RAISE(auto raw, resolved.fs->OpenOutputStream(resolved.path));
+    ARROW_ASSIGN_OR_RAISE(auto buffered, arrow::io::BufferedOutputStream::Create(
+                                             kOutputBufferBytes, arrow::default_memory_pool(), raw));
+    g.sink = std::make_shared<TailTrackingStream>(buffered);
+    auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+    std::shared_ptr<parquet::WriterProperties> writer_props;
+    PARQUET_CATCH_NOT_OK(writer_props = MakeWriterProperties(g));
+    auto opened = parquet::arrow::FileWriter::Open(*g.schema, arrow::default_memory_pool(), g.sink, writer_props,
+                                                   arrow_props);
+    if (!opened.ok()) {
+      (void)g.sink->Abort();
+      g.sink.reset();
+      return opened.status();
+    }
+    g.writer = std::move(opened).ValueUnsafe();
+    g.file_bytes = 0;
+    g.file_rows = 0;
+    g.row_group_meta.clear();
+    return arrow::Status::OK();
+  }
+
+  arrow::Status CloseFile(GroupWriter& g) {
+    if (!g.writer) return arrow::Status::OK();
+    auto kv = arrow::key_value_metadata({"row_group_metadata", "storage_version"},
+                                        {g.row_group_meta, "1.0.0"});
+    ARROW_RETURN_NOT_OK(g.writer->AddKeyValueMetadata(kv));
+    ARROW_RETURN_NOT_OK(g.writer->Close());
+    ARROW_ASSIGN_OR_RAISE(int64_t size, g.sink->Tell());
+    ARROW_RETURN_NOT_OK(g.sink->Close());
+    if (g.file_rows > 0) {
+      ColumnGroupFile f;
+      f.path = g.path;
+      f.start_index = 0;
+      f.end_index = g.file_rows;
+      f.properties["file_size"] = std::to_string(size);
+      f.properties["footer_size"] = std::to_string(g.sink->FooterSize());
+      g.files.push_back(std::move(f));
+    }
+    g.writer.reset();
+    g.sink.reset();
+    return arrow::Status::OK();
+  }
+
+  arrow::Status WriteRowGroup(GroupWriter& g, std::vector<std::shared_ptr<arrow::RecordBatch>>& pieces,
+                              int64_t rows, int64_t bytes) {
+    ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(g.schema, pieces));
+    ARROW_RETURN_NOT_OK(g.writer->WriteTable(*table, std::max<int64_t>(1, rows)));
+    if (!g.row_group_meta.empty()) g.row_group_meta.push_back(';');
+    g.row_group_meta += std::to_string(bytes) + "|" + std::to_string(rows) + "|" + std::to_string(g.file_rows);
+    g.file_rows += rows;
+    g.file_bytes += bytes;
+    pieces.clear();
+    return arrow::Status::OK();
+  }
+
+  // Writes everything buffered for `g` as ~1 MiB row groups, then rolls the file if it is full.
+  arrow::Status FlushGroup(GroupWriter& g) {
+    if (!g.buffered.empty()) {
+      if (!g.writer) ARROW_RETURN_NOT_OK(OpenFile(g));
+      std::vector<std::shared_ptr<arrow::RecordBatch>> pieces;
+      int64_t piece_rows = 0;
+      int64_t piece_bytes = 0;
+      for (auto& item : g.buffered) {
+        const int64_t rows = item.batch->num_rows();
+        const double per_row = static_cast<double>(item.bytes) / static_cast<double>(rows);
+        int64_t offset = 0;
+        while (offset < rows) {
+          int64_t room = kRowGroupBytes - piece_bytes;
+          int64_t take = rows - offset;
+          if (per_row > 0 && static_cast<double>(take) * per_row > static_cast<double>(room)) {
+            take = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(room) / per_row));
+          }
+          // Slices share the buffers: no copy on the way to the Parquet encoder.
+          pieces.push_back(take == rows ? item.batch : item.batch->Slice(offset, take));
+          int64_t take_bytes = offset == 0 && take == rows ? item.bytes
+                                                           : static_cast<int64_t>(static_cast<double>(take) * per_row);
+          piece_rows += take;
+          piece_bytes += take_bytes;
+          offset += take;
+          if (piece_bytes >= kRowGroupBytes) {
+            ARROW_RETURN_NOT_OK(WriteRowGroup(g, pieces, piece_rows, piece_bytes));
+            piece_rows = piece_bytes = 0;
+          }
+        }
+      }
+      if (!pieces.empty()) ARROW_RETURN_NOT_OK(WriteRowGroup(g, pieces, piece_rows, piece_bytes));
+      g.buffered.clear();
+      g.buffered_bytes = 0;
+    }
+    if (g.writer && static_cast<uint64_t>(g.file_bytes) >= rolling_size) ARROW_RETURN_NOT_OK(CloseFile(g));
+    return arrow::Status::OK();
+  }
+
+  void RecountBuffered() {
+    buffered_bytes = 0;
+    for (auto& g : groups) buffered_bytes += g->buffered_bytes;
+  }
+
+  arrow::Status FlushAll() {
+    size_t hw = std::max<unsigned>(1, std::thread::hardware_concurrency());
+    // Groups write distinct files, so they can be encoded concurrently.
+    auto st = ParallelFor(groups.size(), std::min(hw, groups.size()),
+                          [&](size_t i) { return FlushGroup(*groups[i]); });
+    RecountBuffered();
+    return st;
+  }
+};
+
+Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Writer::~Writer() = default;
+
+const std::shared_ptr<arrow::Schema>& Writer::schema() const { return impl_->schema; }
+
+arrow::Result<std::unique_ptr<Writer>> Writer::Make(std::string base_path, std::shared_ptr<arrow::Schema> schema,
+                                                    Properties props) {
+  auto impl = std::make_unique<Impl>();
+  impl->base_path = std::move(base_path);
+  impl->schema = std::move(schema);
+  ARROW_ASSIGN_OR_RAISE(impl->codec, CodecOf(props.GetString("writer.compression")));
+  impl->compression_level = static_cast<int>(props.GetInt("writer.compression_level"));
+  impl->dictionary = props.GetBool("writer.enable_dictionary");
+  impl->buffer_size = props.GetInt("writer.buffer_size");
+  impl->rolling_size = props.GetUInt("writer.file_rolling.size");
+  impl->encrypt = props.GetBool("writer.enc.enable");
+  if (impl->encrypt) {
+    impl->enc_key = props.GetString("writer.enc.key");
+    impl->enc_meta = props.GetString("writer.enc.meta");
+    size_t n = impl->enc_key.size();
+    if (n != 16 && n != 24 && n != 32) {
+      return CodedError(kInvalidProperties, "writer.enc.key must be 16, 24 or 32 bytes, got " + std::to_string(n));
+    }
+    std::string algo = props.GetString("writer.enc.algorithm");
+    if (algo == "AES_GCM_V1") {
+      impl->cipher = parquet::ParquetCipher::AES_GCM_V1;
+    } else if (algo == "AES_GCM_CTR_V1") {
+      impl->cipher = parquet::ParquetCipher::AES_GCM_CTR_V1;
+    } else {
+      return CodedError(kInvalidProperties, "unknown writer.enc.algorithm '" + algo + "'");
+    }
+  }
+  impl->props = std::move(props);
+  // Validate the policy now (size_based needs data, so only its format is checked here).
+  if (impl->props.GetString("writer.policy") == "size_based") {
+    ARROW_RETURN_NOT_OK(CheckWritableFormat(impl->props.GetString("writer.format")));
+  } else {
+    ARROW_RETURN_NOT_OK(SplitColumns(*impl->schema, impl->props, nullptr).status());
+  }
+  return std::unique_ptr<Writer>(new Writer(std::move(impl)));
+}
+
+arrow::Status Writer::Write(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  Impl& w = *impl_;
+  LOON_RETURN_ON_FAULT(loon_fiukey_writer_write_fail);
+  if (w.closed) return arrow::Status::Invalid("writer is closed");
+  if (!batch->schema()->Equals(*w.schema, /*check_metadata=*/false)) {
+    return arrow::Status::TypeError("record batch schema ", batch->schema()->ToString(),
+                                    " does not match the writer schema ", w.schema->ToString());
+  }
+  if (batch->num_rows() == 0) return arrow::Status::OK();
+  if (!w.groups_ready) ARROW_RETURN_NOT_OK(w.InitGroups(*batch));
+  // Split and check every group before buffering anything, so all groups keep the same rows.
+  std::vector<BufferedBatch> parts;
+  parts.reserve(w.groups.size());
+  for (auto& g : w.groups) {
+    LOON_RETURN_ON_FAULT(loon_fiukey_column_group_write_fail);
+    ARROW_ASSIGN_OR_RAISE(auto part, batch->SelectColumns(g->spec.fields));
+    int64_t bytes = EstimateMemorySize(*part);
+    parts.push_back({std::move(part), bytes});
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    w.groups[i]->buffered_bytes += parts[i].bytes;
+    w.buffered_bytes += parts[i].bytes;
+    w.groups[i]->buffered.push_back(std::move(parts[i]));
+  }
+  // Buffer pressure: flush the largest groups first until we are below the limit.
+  while (w.buffered_bytes >= w.buffer_size && w.buffered_bytes > 0) {
+    GroupWriter* largest = nullptr;
+    for (auto& g : w.groups) {
+      if (g->buffered_bytes > 0 && (!largest || g->buffered_bytes > largest->buffered_bytes)) largest = g.get();
+    }
+    if (!largest) break;
+    auto st = w.FlushGroup(*largest);
+    w.RecountBuffered();
+    ARROW_RETURN_NOT_OK(st);
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status Writer::Flush() {
+  LOON_RETURN_ON_FAULT(loon_fiukey_writer_flush_fail);
+  if (impl_->closed) return arrow::Status::Invalid("writer is closed");
+  return impl_->FlushAll();
+}
+
+arrow::Result<ColumnGroupList> Writer::Close() {
+  Impl& w = *impl_;
+  LOON_RETURN_ON_FAULT(loon_fiukey_writer_close_fail);
+  if (w.closed) return arrow::Status::Invalid("writer is already closed");
+  ARROW_RETURN_NOT_OK(w.FlushAll());
+  for (auto& g : w.groups) ARROW_RETURN_NOT_OK(w.CloseFile(*g));
+  ColumnGroupList out;
+  for (auto& g : w.groups) {
+    if (g->files.empty()) continue;
+    ColumnGroup cg;
+    cg.columns = g->columns;
+    cg.format = g->spec.format;
+    cg.files = g->files;
+    out.push_back(std::move(cg));
+  }
+  w.closed = true;
+  return out;
+}
+
+}  // namespace loon
