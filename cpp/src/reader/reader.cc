@@ -408,9 +408,17 @@ class ScanReader : public arrow::RecordBatchReader {
       auto batch = arrow::RecordBatch::Make(read_schema, n, std::move(cols));
       if (has_predicate) {
         ARROW_ASSIGN_OR_RAISE(auto mask, cp::ExecuteScalarExpression(predicate, *read_schema, batch));
-        ARROW_ASSIGN_OR_RAISE(auto filtered, cp::Filter(batch, mask));
-        batch = filtered.record_batch();
-        if (batch->num_rows() == 0) continue;
+        if (mask.is_scalar()) {
+          // Constant predicate: keep all rows only when it is a valid true.
+          const auto& sc = *mask.scalar();
+          bool keep = sc.is_valid && sc.type->id() == arrow::Type::BOOL &&
+                      static_cast<const arrow::BooleanScalar&>(sc).value;
+          if (!keep) continue;
+        } else {
+          ARROW_ASSIGN_OR_RAISE(auto filtered, cp::Filter(batch, mask));
+          batch = filtered.record_batch();
+          if (batch->num_rows() == 0) continue;
+        }
       }
       if (read_schema->num_fields() != out_schema->num_fields()) {
         arrow::ArrayVector outs(batch->columns().begin(), batch->columns().begin() + out_schema->num_fields());
