@@ -1,0 +1,726 @@
+// Manifest <-> bytes. Container files (spec 5.5) are encoded and decoded with libavro's C value
+// API; the container framing itself is written as the Avro-spec Header/Block records so the
+// embedded schema is exactly our JSON (libavro's own file writer re-serializes the schema and
+// drops field defaults). Decoding only uses bounds-checked memory readers, never FILE* parsing,
+// so damaged files end in an error, not a crash. Legacy raw files (spec 5.7) are hand-decoded.
+#include <arrow/buffer.h>
+
+#include <cstring>
+#include <optional>
+#include <random>
+
+#include "common/status.h"
+#include "manifest/manifest.h"
+
+#ifdef LOON_WITH_AVRO
+#include <avro.h>
+#endif
+
+namespace loon::manifest {
+
+namespace {
+
+const char kSchemaJson[] =
+    R"({"type":"record","name":"Manifest","namespace":"milvus_storage","fields":[)"
+    R"({"name":"column_groups","type":{"type":"array","items":{"type":"record","name":"ColumnGroup","fields":[)"
+    R"({"name":"columns","type":{"type":"array","items":"string"}},)"
+    R"({"name":"files","type":{"type":"array","items":{"type":"record","name":"ColumnGroupFile","fields":[)"
+    R"({"name":"path","type":"string"},)"
+    R"({"name":"start_index","type":"long","default":0},)"
+    R"({"name":"end_index","type":"long","default":0},)"
+    R"({"name":"properties","type":{"type":"map","values":"string"},"default":{}}]}}},)"
+    R"({"name":"format","type":"string"}]}}},)"
+    R"({"name":"delta_logs","type":{"type":"array","items":{"type":"record","name":"DeltaLog","fields":[)"
+    R"({"name":"path","type":"string"},{"name":"type","type":"int"},{"name":"num_entries","type":"long"}]}}},)"
+    R"({"name":"stats","type":{"type":"map","values":{"type":"record","name":"Statistics","fields":[)"
+    R"({"name":"paths","type":{"type":"array","items":"string"}},)"
+    R"({"name":"metadata","type":{"type":"map","values":"string"},"default":{}}]}},"default":{}},)"
+    R"({"name":"indexes","type":{"type":"array","items":{"type":"record","name":"Index","fields":[)"
+    R"({"name":"column_name","type":"string"},)"
+    R"({"name":"index_name","type":"string","default":""},)"
+    R"({"name":"index_type","type":"string"},)"
+    R"({"name":"path","type":"string"},)"
+    R"({"name":"field_id","type":"long","default":0},)"
+    R"({"name":"index_id","type":"long","default":0},)"
+    R"({"name":"build_id","type":"long","default":0},)"
+    R"({"name":"index_version","type":"long","default":0},)"
+    R"({"name":"num_rows","type":"long","default":0},)"
+    R"({"name":"serialized_size","type":"long","default":0},)"
+    R"({"name":"mem_size","type":"long","default":0},)"
+    R"({"name":"current_index_version","type":"int","default":0},)"
+    R"({"name":"current_scalar_index_version","type":"int","default":0},)"
+    R"({"name":"index_store_path_version","type":"int","default":0},)"
+    R"({"name":"index_file_keys","type":{"type":"array","items":"string"},"default":[]},)"
+    R"({"name":"properties","type":{"type":"map","values":"string"},"default":{}}]}},"default":[]},)"
+    R"({"name":"lob_files","type":{"type":"array","items":{"type":"record","name":"LobFileInfo","fields":[)"
+    R"({"name":"path","type":"string"},)"
+    R"({"name":"field_id","type":"long"},)"
+    R"({"name":"total_rows","type":"long"},)"
+    R"({"name":"valid_rows","type":"long"},)"
+    R"({"name":"file_size_bytes","type":"long"}]}},"default":[]}]})";
+
+// The container framing as one Avro record: the header (Avro specification, "Object Container
+// Files") followed by exactly one data block (count, byte-string of records, sync marker).
+const char kFileSchemaJson[] =
+    R"({"type":"record","name":"OneBlockFile","namespace":"org.apache.avro.file","fields":[)"
+    R"({"name":"magic","type":{"type":"fixed","name":"Magic","size":4}},)"
+    R"({"name":"meta","type":{"type":"map","values":"bytes"}},)"
+    R"({"name":"sync","type":{"type":"fixed","name":"Sync","size":16}},)"
+    R"({"name":"count","type":"long"},{"name":"data","type":"bytes"},)"
+    R"({"name":"block_sync","type":"Sync"}]})";
+
+const uint8_t kContainerMagic[4] = {'O', 'b', 'j', 1};
+
+arrow::Status Corrupt(const std::string& name, const std::string& what) {
+  return arrow::Status::IOError("cannot parse manifest '", name, "': ", what);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy raw format: plain Avro binary, hand-decoded with strict bounds checks.
+
+class RawDecoder {
+ public:
+  RawDecoder(const uint8_t* data, int64_t size) : p_(data), end_(data + size) {}
+
+  arrow::Result<int64_t> Long() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ >= end_) return arrow::Status::IOError("unexpected end of data");
+      uint8_t b = *p_++;
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));  // zigzag
+    }
+    return arrow::Status::IOError("varint too long");
+  }
+  arrow::Result<int32_t> Int() {
+    ARROW_ASSIGN_OR_RAISE(int64_t v, Long());
+    if (v < INT32_MIN || v > INT32_MAX) return arrow::Status::IOError("int out of range");
+    return static_cast<int32_t>(v);
+  }
+  arrow::Result<std::string> Bytes() {
+    ARROW_ASSIGN_OR_RAISE(int64_t n, Long());
+    if (n < 0 || n > end_ - p_) return arrow::Status::IOError("bad string length ", n);
+    std::string s(reinterpret_cast<const char*>(p_), static_cast<size_t>(n));
+    p_ += n;
+    return s;
+  }
+  // Array/map blocks: calls item() for each element; negative counts carry a byte size.
+  template <typename Fn>
+  arrow::Status Blocks(Fn&& item) {
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(int64_t count, Long());
+      if (count == 0) return arrow::Status::OK();
+      if (count < 0) {
+        if (count == INT64_MIN) return arrow::Status::IOError("bad block count");
+        count = -count;
+        ARROW_ASSIGN_OR_RAISE(int64_t bytes, Long());
+        (void)bytes;
+      }
+      // Every element takes at least one byte, so a count beyond the remaining bytes is corrupt.
+      if (count > end_ - p_) return arrow::Status::IOError("block count ", count, " exceeds data");
+      for (int64_t i = 0; i < count; ++i) ARROW_RETURN_NOT_OK(item());
+    }
+  }
+  arrow::Result<std::vector<std::string>> StringArray() {
+    std::vector<std::string> out;
+    ARROW_RETURN_NOT_OK(Blocks([&]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto s, Bytes());
+      out.push_back(std::move(s));
+      return arrow::Status::OK();
+    }));
+    return out;
+  }
+  arrow::Result<std::map<std::string, std::string>> StringMap() {
+    std::map<std::string, std::string> out;
+    ARROW_RETURN_NOT_OK(Blocks([&]() -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto k, Bytes());
+      ARROW_ASSIGN_OR_RAISE(auto v, Bytes());
+      out[std::move(k)] = std::move(v);
+      return arrow::Status::OK();
+    }));
+    return out;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+constexpr int32_t kLegacyMagic = 0x4D494C56;
+
+arrow::Result<Manifest> ParseLegacy(const uint8_t* data, int64_t size) {
+  RawDecoder d(data, size);
+  ARROW_ASSIGN_OR_RAISE(int32_t magic, d.Int());
+  if (magic != kLegacyMagic) return arrow::Status::IOError("neither an Avro container nor a raw manifest (bad magic)");
+  ARROW_ASSIGN_OR_RAISE(int32_t version, d.Int());
+  if (version < 1 || version > 6) return arrow::Status::IOError("unsupported raw manifest version ", version);
+  Manifest m;
+  ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
+    ColumnGroup g;
+    ARROW_ASSIGN_OR_RAISE(g.columns, d.StringArray());
+    ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
+      ColumnGroupFile f;
+      ARROW_ASSIGN_OR_RAISE(f.path, d.Bytes());
+      ARROW_ASSIGN_OR_RAISE(f.start_index, d.Long());
+      ARROW_ASSIGN_OR_RAISE(f.end_index, d.Long());
+      if (version < 4) {
+        ARROW_ASSIGN_OR_RAISE(auto ignored, d.Bytes());  // per-file metadata bytes: discarded
+      } else {
+        ARROW_ASSIGN_OR_RAISE(f.properties, d.StringMap());
+      }
+      g.files.push_back(std::move(f));
+      return arrow::Status::OK();
+    }));
+    ARROW_ASSIGN_OR_RAISE(g.format, d.Bytes());
+    m.column_groups.push_back(std::move(g));
+    return arrow::Status::OK();
+  }));
+  ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
+    DeltaLog l;
+    ARROW_ASSIGN_OR_RAISE(l.path, d.Bytes());
+    ARROW_ASSIGN_OR_RAISE(l.type, d.Int());
+    ARROW_ASSIGN_OR_RAISE(l.num_entries, d.Long());
+    m.delta_logs.push_back(std::move(l));
+    return arrow::Status::OK();
+  }));
+  ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto key, d.Bytes());
+    Statistics s;
+    ARROW_ASSIGN_OR_RAISE(s.paths, d.StringArray());
+    if (version >= 3) {
+      ARROW_ASSIGN_OR_RAISE(s.metadata, d.StringMap());
+    }
+    m.stats[std::move(key)] = std::move(s);
+    return arrow::Status::OK();
+  }));
+  // v2/v3 writers appended an old-style index array here; like upstream we leave it unread.
+  if (version >= 6) {
+    ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
+      IndexInfo x;
+      ARROW_ASSIGN_OR_RAISE(x.column_name, d.Bytes());
+      ARROW_ASSIGN_OR_RAISE(x.index_name, d.Bytes());
+      ARROW_ASSIGN_OR_RAISE(x.index_type, d.Bytes());
+      ARROW_ASSIGN_OR_RAISE(x.path, d.Bytes());
+      for (int64_t* f : {&x.field_id, &x.index_id, &x.build_id, &x.index_version, &x.num_rows, &x.serialized_size,
+                         &x.mem_size}) {
+        ARROW_ASSIGN_OR_RAISE(*f, d.Long());
+      }
+      for (int32_t* f : {&x.current_index_version, &x.current_scalar_index_version, &x.index_store_path_version}) {
+        ARROW_ASSIGN_OR_RAISE(*f, d.Int());
+      }
+      ARROW_ASSIGN_OR_RAISE(x.index_file_keys, d.StringArray());
+      ARROW_ASSIGN_OR_RAISE(x.properties, d.StringMap());
+      m.indexes.push_back(std::move(x));
+      return arrow::Status::OK();
+    }));
+  }
+  if (version >= 5) {
+    ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
+      LobFileInfo l;
+      ARROW_ASSIGN_OR_RAISE(l.path, d.Bytes());
+      for (int64_t* f : {&l.field_id, &l.total_rows, &l.valid_rows, &l.file_size_bytes}) {
+        ARROW_ASSIGN_OR_RAISE(*f, d.Long());
+      }
+      m.lob_files.push_back(std::move(l));
+      return arrow::Status::OK();
+    }));
+  }
+  return m;
+}
+
+#ifdef LOON_WITH_AVRO
+// ---------------------------------------------------------------------------------------------
+// RAII around libavro objects.
+
+struct SchemaRef {
+  avro_schema_t s = nullptr;
+  ~SchemaRef() {
+    if (s) avro_schema_decref(s);
+  }
+};
+struct IfaceRef {
+  avro_value_iface_t* i = nullptr;
+  ~IfaceRef() {
+    if (i) avro_value_iface_decref(i);
+  }
+};
+struct ValueRef {
+  avro_value_t v{};
+  bool live = false;
+  ~ValueRef() {
+    if (live) avro_value_decref(&v);
+  }
+};
+struct ReaderRef {
+  avro_reader_t r = nullptr;
+  ~ReaderRef() {
+    if (r) avro_reader_free(r);
+  }
+};
+struct WriterRef {
+  avro_writer_t w = nullptr;
+  ~WriterRef() {
+    if (w) avro_writer_free(w);
+  }
+};
+
+arrow::Status AvroError(const std::string& what) {
+  return arrow::Status::IOError(what, ": ", avro_strerror());
+}
+
+#define AVRO_OK(expr, what)                                \
+  do {                                                     \
+    if ((expr) != 0) return AvroError(what);               \
+  } while (0)
+
+// One generic value of a schema parsed from JSON.
+struct Generic {
+  SchemaRef schema;
+  IfaceRef iface;
+  ValueRef value;
+};
+
+arrow::Status MakeGeneric(const char* json, size_t len, Generic* g) {
+  // On failure libavro frees the partial schema but leaves the out pointer dangling.
+  avro_schema_t schema = nullptr;
+  if (avro_schema_from_json_length(json, len, &schema) != 0) return AvroError("bad Avro schema");
+  g->schema.s = schema;
+  g->iface.i = avro_generic_class_from_schema(g->schema.s);
+  if (g->iface.i == nullptr) return AvroError("cannot build Avro value class");
+  AVRO_OK(avro_generic_value_new(g->iface.i, &g->value.v), "cannot create Avro value");
+  g->value.live = true;
+  return arrow::Status::OK();
+}
+
+// ---- writing --------------------------------------------------------------------------------
+
+arrow::Status Field(avro_value_t* rec, const char* name, avro_value_t* out) {
+  AVRO_OK(avro_value_get_by_name(rec, name, out, nullptr), std::string("no field ") + name);
+  return arrow::Status::OK();
+}
+
+arrow::Status SetString(avro_value_t* v, const std::string& s) {
+  AVRO_OK(avro_value_set_string_len(v, s.c_str(), s.size() + 1), "set string");
+  return arrow::Status::OK();
+}
+arrow::Status SetStringField(avro_value_t* rec, const char* name, const std::string& s) {
+  avro_value_t f;
+  ARROW_RETURN_NOT_OK(Field(rec, name, &f));
+  return SetString(&f, s);
+}
+arrow::Status SetLongField(avro_value_t* rec, const char* name, int64_t x) {
+  avro_value_t f;
+  ARROW_RETURN_NOT_OK(Field(rec, name, &f));
+  AVRO_OK(avro_value_set_long(&f, x), "set long");
+  return arrow::Status::OK();
+}
+arrow::Status SetIntField(avro_value_t* rec, const char* name, int32_t x) {
+  avro_value_t f;
+  ARROW_RETURN_NOT_OK(Field(rec, name, &f));
+  AVRO_OK(avro_value_set_int(&f, x), "set int");
+  return arrow::Status::OK();
+}
+arrow::Status SetStringArray(avro_value_t* rec, const char* name, const std::vector<std::string>& items) {
+  avro_value_t arr, elem;
+  ARROW_RETURN_NOT_OK(Field(rec, name, &arr));
+  for (const auto& s : items) {
+    AVRO_OK(avro_value_append(&arr, &elem, nullptr), "append");
+    ARROW_RETURN_NOT_OK(SetString(&elem, s));
+  }
+  return arrow::Status::OK();
+}
+arrow::Status SetStringMap(avro_value_t* rec, const char* name, const std::map<std::string, std::string>& m) {
+  avro_value_t map, elem;
+  ARROW_RETURN_NOT_OK(Field(rec, name, &map));
+  for (const auto& [k, v] : m) {
+    AVRO_OK(avro_value_add(&map, k.c_str(), &elem, nullptr, nullptr), "map add");
+    ARROW_RETURN_NOT_OK(SetString(&elem, v));
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status FillManifest(const Manifest& m, avro_value_t* root) {
+  avro_value_t groups, g, files, f, arr, e;
+  ARROW_RETURN_NOT_OK(Field(root, "column_groups", &groups));
+  for (const auto& cg : m.column_groups) {
+    AVRO_OK(avro_value_append(&groups, &g, nullptr), "append group");
+    ARROW_RETURN_NOT_OK(SetStringArray(&g, "columns", cg.columns));
+    ARROW_RETURN_NOT_OK(Field(&g, "files", &files));
+    for (const auto& file : cg.files) {
+      AVRO_OK(avro_value_append(&files, &f, nullptr), "append file");
+      ARROW_RETURN_NOT_OK(SetStringField(&f, "path", file.path));
+      ARROW_RETURN_NOT_OK(SetLongField(&f, "start_index", file.start_index));
+      ARROW_RETURN_NOT_OK(SetLongField(&f, "end_index", file.end_index));
+      ARROW_RETURN_NOT_OK(SetStringMap(&f, "properties", file.properties));
+    }
+    ARROW_RETURN_NOT_OK(SetStringField(&g, "format", cg.format));
+  }
+  ARROW_RETURN_NOT_OK(Field(root, "delta_logs", &arr));
+  for (const auto& d : m.delta_logs) {
+    AVRO_OK(avro_value_append(&arr, &e, nullptr), "append delta log");
+    ARROW_RETURN_NOT_OK(SetStringField(&e, "path", d.path));
+    ARROW_RETURN_NOT_OK(SetIntField(&e, "type", d.type));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "num_entries", d.num_entries));
+  }
+  ARROW_RETURN_NOT_OK(Field(root, "stats", &arr));
+  for (const auto& [key, s] : m.stats) {
+    AVRO_OK(avro_value_add(&arr, key.c_str(), &e, nullptr, nullptr), "add stat");
+    ARROW_RETURN_NOT_OK(SetStringArray(&e, "paths", s.paths));
+    ARROW_RETURN_NOT_OK(SetStringMap(&e, "metadata", s.metadata));
+  }
+  ARROW_RETURN_NOT_OK(Field(root, "indexes", &arr));
+  for (const auto& x : m.indexes) {
+    AVRO_OK(avro_value_append(&arr, &e, nullptr), "append index");
+    ARROW_RETURN_NOT_OK(SetStringField(&e, "column_name", x.column_name));
+    ARROW_RETURN_NOT_OK(SetStringField(&e, "index_name", x.index_name));
+    ARROW_RETURN_NOT_OK(SetStringField(&e, "index_type", x.index_type));
+    ARROW_RETURN_NOT_OK(SetStringField(&e, "path", x.path));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "field_id", x.field_id));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "index_id", x.index_id));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "build_id", x.build_id));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "index_version", x.index_version));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "num_rows", x.num_rows));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "serialized_size", x.serialized_size));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "mem_size", x.mem_size));
+    ARROW_RETURN_NOT_OK(SetIntField(&e, "current_index_version", x.current_index_version));
+    ARROW_RETURN_NOT_OK(SetIntField(&e, "current_scalar_index_version", x.current_scalar_index_version));
+    ARROW_RETURN_NOT_OK(SetIntField(&e, "index_store_path_version", x.index_store_path_version));
+    ARROW_RETURN_NOT_OK(SetStringArray(&e, "index_file_keys", x.index_file_keys));
+    ARROW_RETURN_NOT_OK(SetStringMap(&e, "properties", x.properties));
+  }
+  ARROW_RETURN_NOT_OK(Field(root, "lob_files", &arr));
+  for (const auto& l : m.lob_files) {
+    AVRO_OK(avro_value_append(&arr, &e, nullptr), "append lob file");
+    ARROW_RETURN_NOT_OK(SetStringField(&e, "path", l.path));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "field_id", l.field_id));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "total_rows", l.total_rows));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "valid_rows", l.valid_rows));
+    ARROW_RETURN_NOT_OK(SetLongField(&e, "file_size_bytes", l.file_size_bytes));
+  }
+  return arrow::Status::OK();
+}
+
+// Binary encoding of one value, appended to `out`.
+arrow::Status Encode(avro_value_t* v, std::string* out) {
+  size_t size = 0;
+  AVRO_OK(avro_value_sizeof(v, &size), "sizeof");
+  size_t start = out->size();
+  out->resize(start + size);
+  WriterRef w;
+  w.w = avro_writer_memory(out->data() + start, static_cast<int64_t>(size));
+  if (w.w == nullptr) return AvroError("memory writer");
+  AVRO_OK(avro_value_write(w.w, v), "encode");
+  return arrow::Status::OK();
+}
+
+// ---- reading: name-based resolution against the writer schema, defaults per spec 5.5 --------
+
+class Extractor {
+ public:
+  explicit Extractor(std::string name) : name_(std::move(name)) {}
+
+  arrow::Status Bad(const std::string& what) const { return Corrupt(name_, what); }
+
+  // Field by name; nullopt if the writer schema lacks it (the default applies).
+  std::optional<avro_value_t> Opt(avro_value_t* rec, const char* name) {
+    avro_value_t f;
+    if (avro_value_get_type(rec) != AVRO_RECORD) return std::nullopt;
+    if (avro_value_get_by_name(rec, name, &f, nullptr) != 0) return std::nullopt;
+    return f;
+  }
+  arrow::Result<avro_value_t> Req(avro_value_t* rec, const char* name) {
+    auto f = Opt(rec, name);
+    if (!f) return Bad(std::string("missing required field '") + name + "'");
+    return *f;
+  }
+  arrow::Result<std::string> Str(avro_value_t* v) {
+    avro_type_t t = avro_value_get_type(v);
+    const char* p = nullptr;
+    size_t n = 0;
+    if (t == AVRO_STRING) {
+      if (avro_value_get_string(v, &p, &n) != 0) return Bad("bad string");
+      return std::string(p, n > 0 ? n - 1 : 0);  // size includes the NUL
+    }
+    if (t == AVRO_BYTES) {
+      const void* b = nullptr;
+      if (avro_value_get_bytes(v, &b, &n) != 0) return Bad("bad bytes");
+      return std::string(static_cast<const char*>(b), n);
+    }
+    return Bad("expected a string");
+  }
+  arrow::Result<int64_t> Long(avro_value_t* v) {
+    avro_type_t t = avro_value_get_type(v);
+    if (t == AVRO_INT32) {
+      int32_t x;
+      if (avro_value_get_int(v, &x) != 0) return Bad("bad int");
+      return x;
+    }
+    if (t == AVRO_INT64) {
+      int64_t x;
+      if (avro_value_get_long(v, &x) != 0) return Bad("bad long");
+      return x;
+    }
+    return Bad("expected an integer");
+  }
+  arrow::Result<std::string> StrField(avro_value_t* rec, const char* name, std::optional<std::string> dflt = {}) {
+    auto f = Opt(rec, name);
+    if (!f) {
+      if (dflt) return *dflt;
+      return Bad(std::string("missing required field '") + name + "'");
+    }
+    return Str(&*f);
+  }
+  arrow::Result<int64_t> LongField(avro_value_t* rec, const char* name, std::optional<int64_t> dflt = {}) {
+    auto f = Opt(rec, name);
+    if (!f) {
+      if (dflt) return *dflt;
+      return Bad(std::string("missing required field '") + name + "'");
+    }
+    return Long(&*f);
+  }
+  arrow::Result<int32_t> IntField(avro_value_t* rec, const char* name, std::optional<int32_t> dflt = {}) {
+    ARROW_ASSIGN_OR_RAISE(int64_t x, LongField(rec, name, dflt));
+    if (x < INT32_MIN || x > INT32_MAX) return Bad(std::string("int out of range in '") + name + "'");
+    return static_cast<int32_t>(x);
+  }
+  // Calls fn(elem) for each array element; absent + optional -> nothing.
+  template <typename Fn>
+  arrow::Status Array(avro_value_t* rec, const char* name, bool required, Fn&& fn) {
+    auto f = Opt(rec, name);
+    if (!f) return required ? Bad(std::string("missing required field '") + name + "'") : arrow::Status::OK();
+    if (avro_value_get_type(&*f) != AVRO_ARRAY) return Bad(std::string("'") + name + "' is not an array");
+    size_t n = 0;
+    avro_value_get_size(&*f, &n);
+    for (size_t i = 0; i < n; ++i) {
+      avro_value_t e;
+      if (avro_value_get_by_index(&*f, i, &e, nullptr) != 0) return Bad("bad array element");
+      ARROW_RETURN_NOT_OK(fn(&e));
+    }
+    return arrow::Status::OK();
+  }
+  template <typename Fn>
+  arrow::Status Map(avro_value_t* rec, const char* name, bool required, Fn&& fn) {
+    auto f = Opt(rec, name);
+    if (!f) return required ? Bad(std::string("missing required field '") + name + "'") : arrow::Status::OK();
+    if (avro_value_get_type(&*f) != AVRO_MAP) return Bad(std::string("'") + name + "' is not a map");
+    size_t n = 0;
+    avro_value_get_size(&*f, &n);
+    for (size_t i = 0; i < n; ++i) {
+      avro_value_t e;
+      const char* key = nullptr;
+      if (avro_value_get_by_index(&*f, i, &e, &key) != 0 || key == nullptr) return Bad("bad map entry");
+      ARROW_RETURN_NOT_OK(fn(std::string(key), &e));
+    }
+    return arrow::Status::OK();
+  }
+  arrow::Result<std::vector<std::string>> Strings(avro_value_t* rec, const char* name, bool required) {
+    std::vector<std::string> out;
+    ARROW_RETURN_NOT_OK(Array(rec, name, required, [&](avro_value_t* e) -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(auto s, Str(e));
+      out.push_back(std::move(s));
+      return arrow::Status::OK();
+    }));
+    return out;
+  }
+  arrow::Result<std::map<std::string, std::string>> StringMap(avro_value_t* rec, const char* name) {
+    std::map<std::string, std::string> out;
+    ARROW_RETURN_NOT_OK(Map(rec, name, false, [&](const std::string& k, avro_value_t* e) -> arrow::Status {
+      ARROW_ASSIGN_OR_RAISE(out[k], Str(e));
+      return arrow::Status::OK();
+    }));
+    return out;
+  }
+
+  arrow::Result<Manifest> Read(avro_value_t* root) {
+    if (avro_value_get_type(root) != AVRO_RECORD) return Bad("top-level value is not a record");
+    Manifest m;
+    ARROW_RETURN_NOT_OK(Array(root, "column_groups", true, [&](avro_value_t* g) -> arrow::Status {
+      ColumnGroup cg;
+      ARROW_ASSIGN_OR_RAISE(cg.columns, Strings(g, "columns", true));
+      ARROW_RETURN_NOT_OK(Array(g, "files", true, [&](avro_value_t* f) -> arrow::Status {
+        ColumnGroupFile file;
+        ARROW_ASSIGN_OR_RAISE(file.path, StrField(f, "path"));
+        ARROW_ASSIGN_OR_RAISE(file.start_index, LongField(f, "start_index", 0));
+        ARROW_ASSIGN_OR_RAISE(file.end_index, LongField(f, "end_index", 0));
+        ARROW_ASSIGN_OR_RAISE(file.properties, StringMap(f, "properties"));
+        cg.files.push_back(std::move(file));
+        return arrow::Status::OK();
+      }));
+      ARROW_ASSIGN_OR_RAISE(cg.format, StrField(g, "format"));
+      m.column_groups.push_back(std::move(cg));
+      return arrow::Status::OK();
+    }));
+    ARROW_RETURN_NOT_OK(Array(root, "delta_logs", true, [&](avro_value_t* e) -> arrow::Status {
+      DeltaLog d;
+      ARROW_ASSIGN_OR_RAISE(d.path, StrField(e, "path"));
+      ARROW_ASSIGN_OR_RAISE(d.type, IntField(e, "type"));
+      ARROW_ASSIGN_OR_RAISE(d.num_entries, LongField(e, "num_entries"));
+      m.delta_logs.push_back(std::move(d));
+      return arrow::Status::OK();
+    }));
+    ARROW_RETURN_NOT_OK(Map(root, "stats", false, [&](const std::string& key, avro_value_t* e) -> arrow::Status {
+      Statistics s;
+      ARROW_ASSIGN_OR_RAISE(s.paths, Strings(e, "paths", true));
+      ARROW_ASSIGN_OR_RAISE(s.metadata, StringMap(e, "metadata"));
+      m.stats[key] = std::move(s);
+      return arrow::Status::OK();
+    }));
+    ARROW_RETURN_NOT_OK(Array(root, "indexes", false, [&](avro_value_t* e) -> arrow::Status {
+      IndexInfo x;
+      ARROW_ASSIGN_OR_RAISE(x.column_name, StrField(e, "column_name"));
+      ARROW_ASSIGN_OR_RAISE(x.index_name, StrField(e, "index_name", std::string()));
+      ARROW_ASSIGN_OR_RAISE(x.index_type, StrField(e, "index_type"));
+      ARROW_ASSIGN_OR_RAISE(x.path, StrField(e, "path"));
+      ARROW_ASSIGN_OR_RAISE(x.field_id, LongField(e, "field_id", 0));
+      ARROW_ASSIGN_OR_RAISE(x.index_id, LongField(e, "index_id", 0));
+      ARROW_ASSIGN_OR_RAISE(x.build_id, LongField(e, "build_id", 0));
+      ARROW_ASSIGN_OR_RAISE(x.index_version, LongField(e, "index_version", 0));
+      ARROW_ASSIGN_OR_RAISE(x.num_rows, LongField(e, "num_rows", 0));
+      ARROW_ASSIGN_OR_RAISE(x.serialized_size, LongField(e, "serialized_size", 0));
+      ARROW_ASSIGN_OR_RAISE(x.mem_size, LongField(e, "mem_size", 0));
+      ARROW_ASSIGN_OR_RAISE(x.current_index_version, IntField(e, "current_index_version", 0));
+      ARROW_ASSIGN_OR_RAISE(x.current_scalar_index_version, IntField(e, "current_scalar_index_version", 0));
+      ARROW_ASSIGN_OR_RAISE(x.index_store_path_version, IntField(e, "index_store_path_version", 0));
+      ARROW_ASSIGN_OR_RAISE(x.index_file_keys, Strings(e, "index_file_keys", false));
+      ARROW_ASSIGN_OR_RAISE(x.properties, StringMap(e, "properties"));
+      m.indexes.push_back(std::move(x));
+      return arrow::Status::OK();
+    }));
+    ARROW_RETURN_NOT_OK(Array(root, "lob_files", false, [&](avro_value_t* e) -> arrow::Status {
+      LobFileInfo l;
+      ARROW_ASSIGN_OR_RAISE(l.path, StrField(e, "path"));
+      ARROW_ASSIGN_OR_RAISE(l.field_id, LongField(e, "field_id"));
+      ARROW_ASSIGN_OR_RAISE(l.total_rows, LongField(e, "total_rows"));
+      ARROW_ASSIGN_OR_RAISE(l.valid_rows, LongField(e, "valid_rows"));
+      ARROW_ASSIGN_OR_RAISE(l.file_size_bytes, LongField(e, "file_size_bytes"));
+      m.lob_files.push_back(std::move(l));
+      return arrow::Status::OK();
+    }));
+    return m;
+  }
+
+ private:
+  std::string name_;
+};
+
+arrow::Status Decode(const uint8_t* data, size_t size, avro_value_t* v) {
+  ReaderRef r;
+  r.r = avro_reader_memory(reinterpret_cast<const char*>(data), static_cast<int64_t>(size));
+  if (r.r == nullptr) return AvroError("memory reader");
+  AVRO_OK(avro_value_read(r.r, v), "decode");
+  return arrow::Status::OK();
+}
+
+arrow::Result<Manifest> ParseContainer(const uint8_t* data, int64_t size, const std::string& name) {
+  Generic file;
+  ARROW_RETURN_NOT_OK(MakeGeneric(kFileSchemaJson, sizeof(kFileSchemaJson) - 1, &file));
+  ARROW_RETURN_NOT_OK(Decode(data, static_cast<size_t>(size), &file.value.v));
+  avro_value_t* root = &file.value.v;
+
+  avro_value_t meta, sync, entry, count_v, data_v, block_sync;
+  ARROW_RETURN_NOT_OK(Field(root, "meta", &meta));
+  ARROW_RETURN_NOT_OK(Field(root, "sync", &sync));
+  ARROW_RETURN_NOT_OK(Field(root, "count", &count_v));
+  ARROW_RETURN_NOT_OK(Field(root, "data", &data_v));
+  ARROW_RETURN_NOT_OK(Field(root, "block_sync", &block_sync));
+  std::string schema_json, codec = "null";
+  size_t n = 0;
+  avro_value_get_size(&meta, &n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* key = nullptr;
+    const void* b = nullptr;
+    size_t blen = 0;
+    AVRO_OK(avro_value_get_by_index(&meta, i, &entry, &key), "header entry");
+    AVRO_OK(avro_value_get_bytes(&entry, &b, &blen), "header value");
+    if (key && std::strcmp(key, "avro.schema") == 0) schema_json.assign(static_cast<const char*>(b), blen);
+    if (key && std::strcmp(key, "avro.codec") == 0) codec.assign(static_cast<const char*>(b), blen);
+  }
+  if (schema_json.empty()) return arrow::Status::IOError("container has no avro.schema");
+  if (codec != "null") return arrow::Status::IOError("unsupported Avro codec '", codec, "'");
+
+  int64_t count = 0;
+  AVRO_OK(avro_value_get_long(&count_v, &count), "block count");
+  if (count < 1) return arrow::Status::IOError("container holds no record");
+  const void* s1 = nullptr;
+  const void* s2 = nullptr;
+  size_t l1 = 0, l2 = 0;
+  AVRO_OK(avro_value_get_fixed(&sync, &s1, &l1), "sync marker");
+  AVRO_OK(avro_value_get_fixed(&block_sync, &s2, &l2), "block sync marker");
+  if (l1 != l2 || std::memcmp(s1, s2, l1) != 0) return arrow::Status::IOError("sync marker mismatch");
+  const void* record = nullptr;
+  size_t record_len = 0;
+  AVRO_OK(avro_value_get_bytes(&data_v, &record, &record_len), "block data");
+
+  // Decode with the writer schema embedded in the file, then resolve fields by name.
+  Generic writer;
+  ARROW_RETURN_NOT_OK(MakeGeneric(schema_json.data(), schema_json.size(), &writer));
+  ARROW_RETURN_NOT_OK(Decode(static_cast<const uint8_t*>(record), record_len, &writer.value.v));
+  return Extractor(name).Read(&writer.value.v);
+}
+#endif  // LOON_WITH_AVRO
+
+}  // namespace
+
+const std::string& SchemaJson() {
+  static const std::string json = kSchemaJson;
+  return json;
+}
+
+arrow::Result<std::shared_ptr<arrow::Buffer>> Serialize(const Manifest& stored) {
+#ifdef LOON_WITH_AVRO
+  Generic record;
+  ARROW_RETURN_NOT_OK(MakeGeneric(kSchemaJson, sizeof(kSchemaJson) - 1, &record));
+  ARROW_RETURN_NOT_OK(FillManifest(stored, &record.value.v));
+  std::string body;
+  ARROW_RETURN_NOT_OK(Encode(&record.value.v, &body));
+
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t sync[2] = {rng(), rng()};
+
+  Generic file;
+  ARROW_RETURN_NOT_OK(MakeGeneric(kFileSchemaJson, sizeof(kFileSchemaJson) - 1, &file));
+  avro_value_t* root = &file.value.v;
+  avro_value_t f, e;
+  ARROW_RETURN_NOT_OK(Field(root, "magic", &f));
+  AVRO_OK(avro_value_set_fixed(&f, const_cast<uint8_t*>(kContainerMagic), 4), "magic");
+  ARROW_RETURN_NOT_OK(Field(root, "meta", &f));
+  AVRO_OK(avro_value_add(&f, "avro.codec", &e, nullptr, nullptr), "codec");
+  AVRO_OK(avro_value_set_bytes(&e, const_cast<char*>("null"), 4), "codec");
+  AVRO_OK(avro_value_add(&f, "avro.schema", &e, nullptr, nullptr), "schema");
+  AVRO_OK(avro_value_set_bytes(&e, const_cast<char*>(kSchemaJson), sizeof(kSchemaJson) - 1), "schema");
+  ARROW_RETURN_NOT_OK(Field(root, "sync", &f));
+  AVRO_OK(avro_value_set_fixed(&f, sync, 16), "sync");
+  ARROW_RETURN_NOT_OK(Field(root, "count", &f));
+  AVRO_OK(avro_value_set_long(&f, 1), "count");
+  ARROW_RETURN_NOT_OK(Field(root, "data", &f));
+  AVRO_OK(avro_value_set_bytes(&f, body.data(), body.size()), "data");
+  ARROW_RETURN_NOT_OK(Field(root, "block_sync", &f));
+  AVRO_OK(avro_value_set_fixed(&f, sync, 16), "sync");
+
+  std::string out;
+  ARROW_RETURN_NOT_OK(Encode(root, &out));
+  return arrow::Buffer::FromString(std::move(out));
+#else
+  return arrow::Status::NotImplemented("engine built without libavro");
+#endif
+}
+
+arrow::Result<Manifest> Parse(const uint8_t* data, int64_t size, const std::string& name) {
+  if (size <= 0) return Corrupt(name, "empty file");
+  arrow::Result<Manifest> r;
+  if (size >= 4 && std::memcmp(data, kContainerMagic, 4) == 0) {
+#ifdef LOON_WITH_AVRO
+    r = ParseContainer(data, size, name);
+#else
+    return Corrupt(name, "engine built without libavro");
+#endif
+  } else {
+    r = ParseLegacy(data, size);
+  }
+  if (!r.ok() && r.status().message().find(name) == std::string::npos) {
+    return Corrupt(name, r.status().message());
+  }
+  return r;
+}
+
+}  // namespace loon::manifest

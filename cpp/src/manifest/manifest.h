@@ -1,0 +1,89 @@
+// C++ model of a dataset manifest (spec 5.4-5.8), its on-disk codec and its C form (spec 3.4).
+//
+// In memory, paths are always in "full" form: root-relative with the base prefix restored (what
+// the FFI returns). StoredForm()/FullForm() apply the path rules of spec 5.6 at the disk boundary.
+#pragma once
+
+#include <arrow/buffer.h>
+#include <arrow/result.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/column_groups.h"
+#include "milvus-storage/ffi_c.h"
+
+namespace loon::manifest {
+
+struct DeltaLog {
+  std::string path;
+  int32_t type = 0;  // 0 = primary-key deletes (the only type exported to C)
+  int64_t num_entries = 0;
+  bool operator==(const DeltaLog&) const = default;
+};
+
+struct Statistics {
+  std::vector<std::string> paths;
+  std::map<std::string, std::string> metadata;
+  bool operator==(const Statistics&) const = default;
+};
+
+struct IndexInfo {
+  std::string column_name;
+  std::string index_name;
+  std::string index_type;
+  std::string path;
+  int64_t field_id = 0;
+  int64_t index_id = 0;
+  int64_t build_id = 0;
+  int64_t index_version = 0;
+  int64_t num_rows = 0;
+  int64_t serialized_size = 0;
+  int64_t mem_size = 0;
+  int32_t current_index_version = 0;
+  int32_t current_scalar_index_version = 0;
+  int32_t index_store_path_version = 0;
+  std::vector<std::string> index_file_keys;
+  std::map<std::string, std::string> properties;
+  bool operator==(const IndexInfo&) const = default;
+};
+
+struct LobFileInfo {
+  std::string path;
+  int64_t field_id = 0;
+  int64_t total_rows = 0;
+  int64_t valid_rows = 0;
+  int64_t file_size_bytes = 0;
+  bool operator==(const LobFileInfo&) const = default;
+};
+
+struct Manifest {
+  ColumnGroupList column_groups;
+  std::vector<DeltaLog> delta_logs;           // commit order
+  std::map<std::string, Statistics> stats;    // sorted by key
+  std::vector<IndexInfo> indexes;
+  std::vector<LobFileInfo> lob_files;
+  bool operator==(const Manifest&) const = default;
+};
+
+// Spec 5.6: strip "<base>/_data/" etc. on write; re-prefix relative paths on read.
+Manifest StoredForm(const Manifest& full, const std::string& base);
+Manifest FullForm(const Manifest& stored, const std::string& base);
+
+// Avro Object Container File (spec 5.5) holding exactly one Manifest record.
+arrow::Result<std::shared_ptr<arrow::Buffer>> Serialize(const Manifest& stored);
+// Container or legacy raw v1-v6 (spec 5.7); every failure is a clean IOError naming `name`.
+arrow::Result<Manifest> Parse(const uint8_t* data, int64_t size, const std::string& name);
+
+// The exact writer schema JSON of spec 5.5.
+const std::string& SchemaJson();
+
+// malloc'ed LoonManifest (all five sections), released by FreeManifestC / loon_manifest_destroy.
+LoonManifest* NewManifestC(const Manifest& m);
+void FreeManifestC(LoonManifest* m);
+std::string DebugString(const LoonManifest& m);
+
+}  // namespace loon::manifest
