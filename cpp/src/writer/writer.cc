@@ -1,5 +1,6 @@
 #include "writer/writer.h"
 
+#include <arrow/compute/api.h>
 #include <arrow/io/buffered.h>
 #include <arrow/io/interfaces.h>
 #include <arrow/memory_pool.h>
@@ -187,6 +188,8 @@ struct GroupWriter {
   std::string row_group_meta;
 
   std::vector<ColumnGroupFile> files;
+  // Columns whose sampled cardinality would overflow the dictionary page in every row group.
+  std::vector<std::string> plain_columns;
 
   ~GroupWriter() {
     // Destroyed without close: abort the stream so the Parquet writer cannot finish the file.
@@ -324,6 +327,7 @@ struct Writer::Impl {
       b.disable_dictionary();
     }
     b.dictionary_pagesize_limit(kRowGroupBytes / 16);
+    for (const auto& name : g.plain_columns) b.disable_dictionary(name);
     for (const auto& field : g.schema->fields()) {
       switch (field->type()->id()) {
         case arrow::Type::FIXED_SIZE_BINARY:
@@ -347,6 +351,53 @@ struct Writer::Impl {
     return b.build();
   }
 
+  // Small row groups restart dictionary encoding each time; for a column whose distinct values
+  // in one row group's worth of rows already exceed the dictionary page limit, Parquet would
+  // fall back to plain in every row group after paying for the hashing. Such columns are
+  // written plain from the start (decided once, from the first batch).
+  arrow::Status SampleDictionaryColumns(const arrow::RecordBatch& sample, GroupWriter* g) {
+    static std::once_flag once;
+    std::call_once(once, [] { (void)arrow::compute::Initialize(); });
+    const int64_t limit = kRowGroupBytes / 16;
+    int64_t group_bytes = 0;
+    for (int f : g->spec.fields) group_bytes += EstimateMemorySize(*sample.column_data(f));
+    int64_t rows = sample.num_rows();
+    int64_t rg_rows = group_bytes > 0 ? std::min<int64_t>(rows, std::max<int64_t>(1, kRowGroupBytes * rows / group_bytes))
+                                      : rows;
+    for (int f : g->spec.fields) {
+      auto type = schema->field(f)->type();
+      std::shared_ptr<arrow::Array> column = sample.column(f)->Slice(0, rg_rows);
+      std::string path = schema->field(f)->name();
+      // Lists of scalars: judge the leaf values (Parquet path <name>.list.element).
+      if (type->id() == arrow::Type::FIXED_SIZE_LIST || type->id() == arrow::Type::LIST ||
+          type->id() == arrow::Type::LARGE_LIST) {
+        auto flat = column->type_id() == arrow::Type::FIXED_SIZE_LIST
+                        ? std::static_pointer_cast<arrow::FixedSizeListArray>(column)->Flatten()
+                        : column->type_id() == arrow::Type::LIST
+                              ? std::static_pointer_cast<arrow::ListArray>(column)->Flatten()
+                              : std::static_pointer_cast<arrow::LargeListArray>(column)->Flatten();
+        if (!flat.ok()) continue;
+        column = *flat;
+        type = column->type();
+        path += ".list.element";
+      }
+      if (!(arrow::is_primitive(type->id()) || arrow::is_base_binary_like(type->id())) ||
+          type->id() == arrow::Type::BOOL) {
+        continue;
+      }
+      int64_t bytes = EstimateMemorySize(*column->data());
+      int64_t valid = std::max<int64_t>(1, column->length() - column->null_count());
+      // Only a sample bigger than the limit can prove anything.
+      if (bytes <= limit) continue;
+      auto distinct = arrow::compute::CallFunction("count_distinct", {column});
+      if (!distinct.ok()) continue;
+      int64_t n = std::static_pointer_cast<arrow::Int64Scalar>(distinct->scalar())->value;
+      int64_t dict_bytes = n * bytes / valid;
+      if (dict_bytes > limit) g->plain_columns.push_back(path);
+    }
+    return arrow::Status::OK();
+  }
+
   arrow::Status InitGroups(const arrow::RecordBatch& sample) {
     LOON_RETURN_ON_FAULT(loon_fiukey_writer_init_column_group_writers_fail);
     ARROW_ASSIGN_OR_RAISE(auto specs, SplitColumns(*schema, props, &sample));
@@ -361,6 +412,7 @@ struct Writer::Impl {
         g->columns.push_back(schema->field(f)->name());
       }
       g->schema = arrow::schema(fields);
+      if (dictionary) ARROW_RETURN_NOT_OK(SampleDictionaryColumns(sample, g.get()));
       made.push_back(std::move(g));
     }
     groups = std::move(made);
