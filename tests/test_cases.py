@@ -1,0 +1,164 @@
+"""loon.cases: the notebook case protocol (pass/fail/skip, output, bundles, finish)."""
+
+from __future__ import annotations
+
+import IPython.display
+import pytest
+
+from loon import cases
+from loon.cases import CASE_MIME, CaseFailures, CaseSuite
+
+
+def test_pass_fail_skip_are_recorded(capsys):
+    suite = CaseSuite("demo", profile="smoke")
+
+    @suite.case
+    def test_ok():
+        assert 1 + 1 == 2
+
+    @suite.case
+    def test_broken():
+        assert [1] == [2], "lists differ"
+
+    @suite.case
+    def test_needs_cloud():
+        raise suite.Skip("cloud credentials not set: AWS_ACCESS_KEY")
+
+    @suite.case
+    def test_skips_by_function():
+        cases.skip("no vortex support")
+
+    suite.skip_case("test_never_run", "vortex is not built into this engine")
+
+    assert [(r.name, r.status) for r in suite.results] == [
+        ("test_ok", "pass"),
+        ("test_broken", "fail"),
+        ("test_needs_cloud", "skip"),
+        ("test_skips_by_function", "skip"),
+        ("test_never_run", "skip"),
+    ]
+    broken = suite.results[1]
+    assert broken.message == "AssertionError: lists differ"
+    assert "test_broken" in broken.traceback and "lists differ" in broken.traceback
+    assert all(r.category == "demo" for r in suite.results)
+    # The decorator returns the result of the case it ran.
+    assert test_ok.status == "pass"
+
+    out, err = capsys.readouterr()
+    assert "PASS test_ok (" in out
+    assert "FAIL test_broken: AssertionError: lists differ" in out
+    assert "SKIP test_needs_cloud: cloud credentials not set: AWS_ACCESS_KEY" in out
+    assert "SKIP test_never_run: vortex is not built into this engine" in out
+    assert "Traceback (most recent call last)" in err and "assert [1] == [2]" in err
+
+
+def test_any_exception_is_a_failure_not_raised():
+    suite = CaseSuite("demo")
+
+    @suite.case
+    def test_key_error():
+        {}["missing"]
+
+    assert suite.results[0].status == "fail"
+    assert suite.results[0].message == "KeyError: 'missing'"
+
+
+def test_finish_raises_naming_every_failure(capsys):
+    suite = CaseSuite("demo")
+    for name, ok in [("test_a", False), ("test_b", True), ("test_c", False), ("test_d", True)]:
+
+        def body(ok=ok):
+            assert ok
+
+        suite.run(body, name=name)
+    with pytest.raises(CaseFailures) as info:
+        suite.finish()
+    assert str(info.value) == "2 of 4 cases failed: test_a, test_c"
+    assert isinstance(info.value, AssertionError)
+    out = capsys.readouterr().out
+    assert "demo: 2 passed, 2 failed, 0 skipped of 4 cases" in out
+
+
+def test_finish_returns_summary_when_nothing_failed():
+    suite = CaseSuite("demo", profile="ci")
+    suite.case(lambda: None, name="test_ok")
+    suite.skip_case("test_skip", "why")
+    summary = suite.finish()
+    assert len(summary.passed) == 1 and len(summary.skipped) == 1 and not summary.failed
+    assert "1 passed, 0 failed, 1 skipped" in repr(summary)
+    assert suite.profile.name == "ci"
+
+
+def test_case_with_explicit_name():
+    suite = CaseSuite("demo")
+
+    @suite.case(name="test_renamed")
+    def whatever():
+        pass
+
+    assert suite.results[0].name == "test_renamed"
+
+
+def test_duplicate_names_are_rejected():
+    suite = CaseSuite("demo")
+    suite.case(lambda: None, name="test_x")
+    with pytest.raises(ValueError, match="duplicate case name 'test_x'"):
+        suite.case(lambda: None, name="test_x")
+    with pytest.raises(ValueError, match="duplicate"):
+        suite.skip_case("test_x", "again")
+    assert len(suite.results) == 1
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit])
+def test_interrupts_are_not_swallowed(exc):
+    suite = CaseSuite("demo")
+
+    def interrupted():
+        raise exc()
+
+    with pytest.raises(exc):
+        suite.run(interrupted, name="test_interrupted")
+    assert suite.results == []
+
+
+def test_unknown_profile_is_an_error():
+    with pytest.raises(ValueError, match="unknown profile"):
+        CaseSuite("demo", profile="gigantic")
+
+
+def test_bundles_under_ipython(monkeypatch):
+    shown = []
+    monkeypatch.setattr(cases, "_in_ipython", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    suite = CaseSuite("demo")
+
+    @suite.case
+    def test_fails():
+        raise RuntimeError("boom")
+
+    suite.skip_case("test_skipped", "no reason")
+    cases.publish_engine({"path": "/lib/x.so", "kind": "loon-engine", "info": "loon 0.1"})
+
+    (fail_bundle, raw), (skip_bundle, _), (engine_bundle, _) = shown
+    assert raw is True
+    assert fail_bundle[CASE_MIME] == {
+        "category": "demo",
+        "name": "test_fails",
+        "status": "fail",
+        "seconds": fail_bundle[CASE_MIME]["seconds"],
+        "message": "RuntimeError: boom",
+        "traceback": fail_bundle[CASE_MIME]["traceback"],
+    }
+    assert "RuntimeError: boom" in fail_bundle[CASE_MIME]["traceback"]
+    assert fail_bundle["text/plain"] == "FAIL test_fails: RuntimeError: boom"
+    assert skip_bundle[CASE_MIME]["status"] == "skip"
+    assert engine_bundle[cases.ENGINE_MIME] == {
+        "path": "/lib/x.so",
+        "kind": "loon-engine",
+        "info": "loon 0.1",
+    }
+
+
+def test_case_result_round_trip():
+    result = cases.CaseResult("c", "test_x", "fail", 1.5, "msg", "tb")
+    assert cases.CaseResult.from_dict(result.to_dict()) == result
