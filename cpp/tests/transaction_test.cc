@@ -336,6 +336,47 @@ void TestFaults() {
   loon_fiu_disable_all();
 }
 
+// sleep.before.commit.manifest forces a lost create-only race: A resolves, sleeps 5 s, B commits
+// the same version number, A's publish hits EEXIST and retries (or gives up with 111).
+void TestLostRace() {
+  if (!loon_fiu_is_enabled()) return;
+  const std::string base = "race";
+  TestProps plain(g_root);
+  {
+    Txn t(base, &plain.p);
+    auto g = OneFile({"a"}, base + "/_data/0.parquet", 1);
+    CHECK_OK(loon_transaction_append_files(t.h, g.get()));
+    CHECK_EQ(t.Commit(), 0);
+  }
+  // FAIL without retries -> 111. MERGE with retry_limit 0 but num-retries=1 -> rebased, success.
+  TestProps with_retries(g_root, {{"transaction.commit.num-retries", "1"}});
+  struct Case {
+    const LoonProperties* props;
+    int32_t resolve;
+    int expected;
+  } cases[] = {{&plain.p, LOON_TRANSACTION_RESOLVE_FAIL, 111}, {&with_retries.p, LOON_TRANSACTION_RESOLVE_MERGE, 0}};
+  for (const auto& c : cases) {
+    Txn a(base, c.props, -1, c.resolve, 0);
+    auto ga = OneFile({"a"}, base + "/_data/a.parquet", 1);
+    CHECK_OK(loon_transaction_append_files(a.h, ga.get()));
+    const char* point = loon_fiukey_sleep_before_commit_manifest;
+    CHECK_OK(loon_fiu_enable(point, std::strlen(point), 1));
+    int code_a = -1;
+    int64_t va = -1;
+    std::thread th([&] { code_a = a.Commit(&va); });
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    Txn b(base, &plain.p);
+    auto gb = OneFile({"a"}, base + "/_data/b.parquet", 1);
+    CHECK_OK(loon_transaction_append_files(b.h, gb.get()));
+    int64_t vb = -1;
+    CHECK_EQ(b.Commit(&vb), 0);
+    th.join();
+    CHECK_EQ(code_a, c.expected);
+    if (c.expected == 0) CHECK_EQ(va, vb + 1);
+  }
+  loon_fiu_disable_all();
+}
+
 void TestCorruption() {
   TestProps props(g_root);
   const std::string base = "corrupt";
@@ -464,6 +505,7 @@ int main() {
   TestValidation();
   TestResolution();
   TestFaults();
+  TestLostRace();
   TestCorruption();
   Concurrent(LOON_TRANSACTION_RESOLVE_FAIL, 1, 200, 0, "fail");
   Concurrent(LOON_TRANSACTION_RESOLVE_FAIL, 16, 20, 8, "fail");
