@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from loon import plots, report
-from loon.cases import CaseResult
+from loon.cases import CASE_MIME, CaseResult
 from loon.throughput import ThroughputRecorder, format_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -180,6 +180,59 @@ def test_collect_without_notebook(tmp_path):
     result = report.collect(tmp_path / "gone.ipynb", "gone", run_error="NoSuchKernel: python9")
     assert not result.ok
     assert result.died.name == "gone::notebook" and "NoSuchKernel" in result.died.message
+
+
+def _executed(path, cells):
+    """A notebook as papermill leaves it: cells with papermill metadata, outputs as given."""
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"exception": None, "duration": 1.5}})
+    for source, started, outputs in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["papermill"] = {"start_time": "2026-01-01T00:00:00" if started else None}
+        cell.outputs = [nbformat.from_dict(o) for o in outputs]
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+    return path
+
+
+def _case_output(name, status):
+    case = {"category": "x", "name": name, "status": status, "seconds": 0.1, "message": "", "traceback": ""}
+    return {"output_type": "display_data", "metadata": {}, "data": {CASE_MIME: case, "text/plain": name}}
+
+
+def test_collect_dead_kernel_blames_the_last_started_cell(tmp_path):
+    path = _executed(
+        tmp_path / "x.ipynb",
+        [
+            ("suite = ...", True, [_case_output("test_a", "pass")]),
+            ("os._exit(3)", True, []),
+            ("later", False, []),
+        ],
+    )
+    result = report.collect(path, run_error="DeadKernelError: Kernel died")
+    assert result.died.message == "cell 1: DeadKernelError: Kernel died"
+    assert "os._exit(3)" in result.died.traceback
+    assert result.seconds == 1.5 and [c.name for c in result.cases] == ["test_a"]
+
+
+def test_collect_case_failures_is_not_a_dead_notebook(tmp_path):
+    error = {
+        "output_type": "error",
+        "ename": "CaseFailures",
+        "evalue": "1 of 1 cases failed",
+        "traceback": [],
+    }
+    path = _executed(
+        tmp_path / "x.ipynb", [("...", True, [_case_output("test_a", "fail")]), ("finish", True, [error])]
+    )
+    result = report.collect(path)
+    assert result.died is None and not result.ok
+    other = dict(
+        error, ename="NameError", evalue="name 'x' is not defined", traceback=["\x1b[31mNameError\x1b[0m"]
+    )
+    path = _executed(tmp_path / "y.ipynb", [("x", True, [other])])
+    died = report.collect(path).died
+    assert died.message == "cell 0: NameError: name 'x' is not defined"
+    assert "\x1b" not in died.traceback  # ANSI colours stripped
 
 
 def test_write_report_from_results(tmp_path):

@@ -45,10 +45,12 @@ def throughput_figure(records: Iterable[ThroughputRecord], title: str | None = N
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(engines))
     for e, engine in enumerate(engines):
-        xs = [i + (e - (len(engines) - 1) / 2) * width for i in range(len(operations))]
-        heights = [means.get((op, engine), 0.0) for op in operations]
+        # Only operations this engine ran: a missing bar must not read as 0 MB/s.
+        present = [i for i, op in enumerate(operations) if (op, engine) in means]
+        xs = [i + (e - (len(engines) - 1) / 2) * width for i in present]
+        heights = [means[(operations[i], engine)] for i in present]
         bars = ax.bar(xs, heights, width, label=engine)
-        ax.bar_label(bars, fmt="%.0f", fontsize=7)
+        ax.bar_label(bars, fmt=lambda v: f"{v:.3g}", fontsize=7)
     ax.set_xticks(range(len(operations)), operations, rotation=20, ha="right")
     ax.set_ylabel("MB/s")
     ax.set_title(title or "throughput")

@@ -157,6 +157,15 @@ def collect(
         if cell_failed and failed_cell is None:
             failed_cell = (index, cell)
 
+    if failed_cell is None and run_error:
+        # A dead kernel or a timeout can leave no error output: blame the last cell that started.
+        # papermill stamps start_time before it sends a cell to the kernel.
+        started = [
+            (i, c)
+            for i, c in enumerate(nb.cells)
+            if c.get("metadata", {}).get("papermill", {}).get("start_time") or c.get("execution_count")
+        ]
+        failed_cell = started[-1] if started else None
     died = _notebook_failure(category, failed_cell, run_error, papermill_meta)
     if died is not None:
         result.died = died
@@ -181,17 +190,20 @@ def _notebook_failure(
         return None  # finish() reported failed cases; they are already in the report
     count = cell.get("execution_count")
     where = f"In [{count}]" if count is not None else f"cell {index}"
-    if error is not None:
+    trace = _strip_ansi("\n".join(error.get("traceback", []))) if error is not None else ""
+    if run_error:
+        # The runner's error says what happened (timeout, dead kernel); a KeyboardInterrupt
+        # output of a timed-out cell would only mislead.
+        message = f"{where}: {run_error.splitlines()[0]}"
+        trace = f"{run_error}\n\n{trace}".strip()
+    elif error is not None:
         message = f"{where}: {error.get('ename')}: {_strip_ansi(str(error.get('evalue', '')))}"
-        trace = _strip_ansi("\n".join(error.get("traceback", [])))
     else:
-        # Timeouts and dead kernels leave no error output; the runner's message says which.
-        message = f"{where}: {run_error or 'did not complete (timeout or kernel died)'}"
+        message = f"{where}: did not complete (timeout or kernel died)"
         trace = message
-    if run_error and error is not None:
-        trace = f"{run_error}\n\n{trace}"
     source = cell.get("source", "")
-    trace += f"\n\n--- source of {where} (cell {index} of the executed notebook) ---\n{source}"
+    position = f" (cell {index} of the executed notebook)" if count is not None else ""
+    trace += f"\n\n--- source of {where}{position} ---\n{source}"
     return CaseResult(category, name, FAIL, 0.0, message, trace)
 
 
@@ -299,7 +311,7 @@ pre { background: #f7f7f7; border-left: 4px solid #c62828; padding: .6em; overfl
 {% if failures %}
 <h2 id="failures">Failures</h2>
 {% for nb, case in failures %}
-<h3><a href="#{{ nb.category }}">{{ nb.category }}</a> / {{ case.name }}</h3>
+<h3><a href="#nb-{{ nb.category }}">{{ nb.category }}</a> / {{ case.name }}</h3>
 <p>{{ case.message }}{% if nb.cell_link(case.name) %}
  &mdash; <a href="{{ nb.cell_link(case.name) }}">failing cell in {{ nb.category }}.html</a>{% endif %}
  &middot; <a href="{{ nb.ipynb.name }}">{{ nb.ipynb.name }}</a></p>
@@ -312,7 +324,7 @@ pre { background: #f7f7f7; border-left: 4px solid #c62828; padding: .6em; overfl
 <tr><th>category</th><th>result</th><th>passed</th><th>failed</th><th>skipped</th><th>seconds</th>
 <th>notebook</th></tr>
 {% for nb in results %}
-<tr><td><a href="#{{ nb.category }}">{{ nb.category }}</a></td>
+<tr><td><a href="#nb-{{ nb.category }}">{{ nb.category }}</a></td>
 <td class="status {{ 'pass' if nb.ok else 'fail' }}">{{ 'PASS' if nb.ok else 'FAIL' }}</td>
 <td class="num">{{ nb.passed|length }}</td><td class="num">{{ nb.failed|length }}</td>
 <td class="num">{{ nb.skipped|length }}</td><td class="num">{{ '%.1f'|format(nb.seconds) }}</td>
@@ -322,7 +334,7 @@ pre { background: #f7f7f7; border-left: 4px solid #c62828; padding: .6em; overfl
 </table>
 
 {% for nb in results %}
-<h2 id="{{ nb.category }}">{{ nb.category }}</h2>
+<h2 id="nb-{{ nb.category }}">{{ nb.category }}</h2>
 <p class="muted">{{ nb.summary_line() }}</p>
 <table>
 <tr><th>case</th><th>status</th><th>seconds</th><th>message</th></tr>
