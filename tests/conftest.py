@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import loon
 import pytest
+
+import loon
 
 
 @pytest.fixture
