@@ -45,6 +45,8 @@ class Reader:
         columns: Sequence[str] | None = None,
         properties: Mapping[str, Any] | None = None,
     ):
+        if isinstance(columns, Mapping) or hasattr(columns, "as_c"):
+            raise TypeError("Reader: columns must be a list of names; pass properties=... by keyword")
         self.column_groups = column_groups
         self.schema = schema
         self.columns = list(columns) if columns else None
