@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from .cases import publish_bundle
 from .throughput import ThroughputRecord
 
-__all__ = ["figure_png", "save_throughput_png", "show_throughput", "throughput_figure"]
+__all__ = ["figure_png", "plot_rates", "rates_figure", "save_throughput_png", "show_throughput", "throughput_figure"]
 
 
 def _grouped(
@@ -85,5 +85,43 @@ def show_throughput(records: Iterable[ThroughputRecord], title: str | None = Non
         {
             "image/png": base64.b64encode(png).decode("ascii"),
             "text/plain": f"<throughput chart of {len(records)} records>",
+        }
+    )
+
+
+def rates_figure(records: Iterable[ThroughputRecord], unit: str = "commits/s", title: str | None = None) -> Figure:
+    """A bar chart of ``rows_per_s`` per operation, labelled with ``unit`` (e.g. commits/s).
+
+    For operations that count events rather than bytes: record them with ``rows`` = the number
+    of events (commits) so ``rows_per_s`` is the event rate.
+    """
+    records = list(records)
+    operations: list[str] = []
+    samples: dict[str, list[float]] = {}
+    for r in records:
+        if r.operation not in operations:
+            operations.append(r.operation)
+        samples.setdefault(r.operation, []).append(r.rows_per_s)
+    fig = Figure(figsize=(max(5.0, 1.2 * len(operations) + 2), 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    heights = [sum(samples[op]) / len(samples[op]) for op in operations]
+    bars = ax.bar(range(len(operations)), heights, 0.6)
+    ax.bar_label(bars, fmt=lambda v: f"{v:.3g}", fontsize=7)
+    ax.set_xticks(range(len(operations)), operations, rotation=20, ha="right")
+    ax.set_ylabel(unit)
+    ax.set_title(title or unit)
+    ax.margins(y=0.15)
+    return fig
+
+
+def plot_rates(records: Iterable[ThroughputRecord], unit: str = "commits/s", title: str | None = None) -> None:
+    """Shows ``rates_figure`` inline in a notebook (as an ``image/png`` output)."""
+    records = list(records)
+    png = figure_png(rates_figure(records, unit, title))
+    publish_bundle(
+        {
+            "image/png": base64.b64encode(png).decode("ascii"),
+            "text/plain": f"<{unit} chart of {len(records)} records>",
         }
     )
