@@ -27,7 +27,12 @@ from .writer import write_dataset
 
 __all__ = [
     "CommitOutcome",
+    "add_column_outcome",
+    "add_columns",
     "append_rows",
+    "column_values",
+    "expected_with_columns",
+    "run_threads",
     "committed_ids",
     "expected_table",
     "id_base",
@@ -190,9 +195,13 @@ def watch_manifests(
 def _main(argv: Sequence[str]) -> int:
     """``python -m loon.workloads '<json args>'``: one committer process; prints outcomes as JSON.
 
-    Args: base_path, properties, committer, commits, num_rows, resolve, retry_limit.
+    Args: base_path, properties, committer, commits, num_rows, resolve, retry_limit, attempts, and
+    start_at (a ``time.time()`` to wait for, so that processes started one by one commit together).
     """
     args = json.loads(argv[0])
+    delay = float(args.get("start_at", 0)) - time.time()
+    if delay > 0:
+        time.sleep(delay)
     outcomes = run_committer(
         args["base_path"],
         args["properties"],
