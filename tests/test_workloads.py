@@ -86,3 +86,11 @@ def test_rates_figure_uses_rows_per_second():
     assert ax.get_ylabel() == "commits/s"
     assert [round(p.get_height(), 6) for p in ax.patches] == [5.0, 10.0]
     assert plots.figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_throughput_figure_leaves_out_event_counts():
+    rec = ThroughputRecorder("transaction")
+    rec.add("append", 1.0, bytes=2_000_000, rows=10)
+    rec.add("commit x4", 1.0, rows=10)
+    ax = plots.throughput_figure(rec.records).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["append"]

@@ -23,7 +23,14 @@ __all__ = ["figure_png", "plot_rates", "rates_figure", "save_throughput_png", "s
 def _grouped(
     records: Iterable[ThroughputRecord],
 ) -> tuple[list[str], list[str], dict[tuple[str, str], float]]:
-    """Operations and engines in first-seen order, and the mean MB/s per (operation, engine)."""
+    """Operations and engines in first-seen order, and the mean MB/s per (operation, engine).
+
+    Records without bytes (event counts such as commits, see ``rates_figure``) have no MB/s and
+    are left out, unless no record has bytes at all.
+    """
+    records = list(records)
+    if any(r.bytes for r in records):
+        records = [r for r in records if r.bytes]
     operations: list[str] = []
     engines: list[str] = []
     samples: dict[tuple[str, str], list[float]] = {}
