@@ -94,3 +94,14 @@ def test_throughput_figure_leaves_out_event_counts():
     rec.add("commit x4", 1.0, rows=10)
     ax = plots.throughput_figure(rec.records).axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["append"]
+
+
+def test_check_outcomes_rejects_other_codes_and_shared_versions():
+    import pytest
+
+    ok = workloads.CommitOutcome(0, 0, 0, 1, version=1)
+    assert workloads.check_outcomes([ok, workloads.CommitOutcome(1, 0, 0, 1, error_code=112)]) == [ok]
+    with pytest.raises(AssertionError, match="unexpected failures"):
+        workloads.check_outcomes([ok, workloads.CommitOutcome(1, 0, 0, 1, error_code=4)])
+    with pytest.raises(AssertionError, match="same version"):
+        workloads.check_outcomes([ok, workloads.CommitOutcome(1, 0, 0, 1, version=1)])

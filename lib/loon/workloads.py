@@ -30,6 +30,7 @@ __all__ = [
     "add_column_outcome",
     "add_columns",
     "append_rows",
+    "check_outcomes",
     "column_values",
     "expected_with_columns",
     "run_threads",
@@ -298,3 +299,15 @@ def expected_with_columns(table: pa.Table, added: Sequence[CommitOutcome], added
         values += [None] * (table.num_rows - added_rows)
         table = table.append_column(pa.field(f"c{o.committer}", pa.int64()), pa.array(values, pa.int64()))
     return table
+
+
+def check_outcomes(outcomes: Sequence[CommitOutcome]) -> list[CommitOutcome]:
+    """Asserts every failure is a conflict (112) or an exhausted retry (111), at least one commit
+    succeeded and no two successes share a version; returns the successes."""
+    bad = [o for o in outcomes if not o.ok and o.error_code not in (111, 112)]
+    assert not bad, f"unexpected failures: {[(o.error_code, o.error) for o in bad[:3]]}"
+    ok = [o for o in outcomes if o.ok]
+    assert ok, "no commit succeeded"
+    versions = [o.version for o in ok]
+    assert len(set(versions)) == len(versions), f"two commits reported the same version: {sorted(versions)}"
+    return ok
