@@ -52,8 +52,9 @@ def key_retriever(keys: Mapping[bytes, bytes], seen: list[bytes] | None = None) 
 
 def wide_table(num_rows: int, num_columns: int) -> pa.Table:
     """``num_columns`` int64 columns ``c0000..``; cell (r, c) = r * num_columns + c."""
-    return pa.table({f"c{c:04d}": pa.array([r * num_columns + c for r in range(num_rows)], pa.int64())
-                     for c in range(num_columns)})
+    return pa.table(
+        {f"c{c:04d}": pa.array([r * num_columns + c for r in range(num_rows)], pa.int64()) for c in range(num_columns)}
+    )
 
 
 def nested_table(num_rows: int) -> pa.Table:
