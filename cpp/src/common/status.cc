@@ -79,7 +79,11 @@ LoonFFIResult MakeFFIError(int code, const std::string& message) {
 
 LoonFFIResult ToFFIResult(const arrow::Status& st, int fallback) {
   if (st.ok()) return FFISuccess();
-  return MakeFFIError(ChooseCode(st, fallback), st.message());
+  std::string message = st.message();
+  // The OS reason (e.g. "[errno 13] Permission denied", "[errno 28] No space left on device")
+  // travels in the status detail; without it a caller cannot tell why a file operation failed.
+  if (st.detail() && CodeOf(st) == 0) message += " (" + st.detail()->ToString() + ")";
+  return MakeFFIError(ChooseCode(st, fallback), message);
 }
 
 }  // namespace loon
