@@ -162,3 +162,20 @@ def test_bundles_under_ipython(monkeypatch):
 def test_case_result_round_trip():
     result = cases.CaseResult("c", "test_x", "fail", 1.5, "msg", "tb")
     assert cases.CaseResult.from_dict(result.to_dict()) == result
+
+
+def test_returned_string_is_the_pass_message(capsys):
+    suite = CaseSuite("demo")
+
+    @suite.case
+    def test_notes():
+        return "exercised writer.flush.fail"
+
+    @suite.case
+    def test_returns_other():
+        return 42
+
+    assert test_notes.status == "pass" and test_notes.message == "exercised writer.flush.fail"
+    assert test_returns_other.status == "pass" and test_returns_other.message == ""
+    assert "PASS test_notes" in capsys.readouterr().out
+    assert "exercised writer.flush.fail" in suite.summary().table()

@@ -109,7 +109,8 @@ class CaseResult:
     def line(self) -> str:
         """The one-line summary printed in the cell output."""
         if self.status == PASS:
-            return f"PASS {self.name} ({self.seconds:.2f} s)"
+            note = f": {self.message}" if self.message else ""
+            return f"PASS {self.name} ({self.seconds:.2f} s){note}"
         if self.status == SKIP:
             return f"SKIP {self.name}: {self.message}"
         return f"FAIL {self.name}: {self.message}"
@@ -234,7 +235,7 @@ class CaseSuite:
         self._claim(name)
         start = time.perf_counter()
         try:
-            func()
+            returned = func()
         except Skip as exc:
             result = CaseResult(self.category, name, SKIP, time.perf_counter() - start, str(exc))
         except Exception as exc:  # KeyboardInterrupt/SystemExit are BaseException: they propagate
@@ -243,11 +244,15 @@ class CaseSuite:
             tb = format_traceback(exc, skip_frames=1)
             result = CaseResult(self.category, name, FAIL, seconds, _exception_message(exc), tb)
         else:
-            result = CaseResult(self.category, name, PASS, time.perf_counter() - start)
+            # A passing case may return a short note for the report (e.g. what it exercised).
+            note = returned if isinstance(returned, str) else ""
+            result = CaseResult(self.category, name, PASS, time.perf_counter() - start, note)
         return self._record(result)
 
     def case(self, func: Callable[[], Any] | None = None, *, name: str | None = None) -> Any:
         """Decorator that runs the function immediately as a case and returns its ``CaseResult``.
+
+        A string the function returns becomes the message of a passing case (shown in the report).
 
         Use as ``@suite.case`` or ``@suite.case(name="test_x")``.
         """

@@ -399,6 +399,11 @@ class ScanReader : public arrow::RecordBatchReader {
           cols.push_back(std::move(nulls));
         } else {
           GroupScan& gs = scans[src.group];
+          if (src.column < 0 || src.column >= gs.cur->num_columns()) {
+            // E.g. a data file whose schema repeats a column name: the name cannot be resolved.
+            return arrow::Status::IOError("column '", read_schema->field(i)->name(),
+                                          "' cannot be read from its column group (absent or ambiguous in the data file)");
+          }
           auto col = gs.cur->column(src.column);
           int64_t off = pos - gs.cur_start;
           cols.push_back(off == 0 && n == col->length() ? col : col->Slice(off, n));
@@ -484,6 +489,11 @@ cp::Expression StatsGuarantee(const OpenedFile& file, int row_group, const std::
 arrow::Result<std::shared_ptr<Reader>> Reader::Make(ColumnGroupList groups, std::shared_ptr<arrow::Schema> schema,
                                                     std::vector<std::string> projection, Properties props) {
   EnsureComputeInitialized();
+  for (int i = 0; i < schema->num_fields(); ++i) {
+    if (schema->GetFieldIndex(schema->field(i)->name()) < 0) {
+      return arrow::Status::Invalid("duplicate column name '", schema->field(i)->name(), "' in the reader schema");
+    }
+  }
   auto state = std::make_shared<ReaderState>();
   state->groups = std::move(groups);
   state->schema = std::move(schema);

@@ -543,6 +543,12 @@ const std::shared_ptr<arrow::Schema>& Writer::schema() const { return impl_->sch
 
 arrow::Result<std::unique_ptr<Writer>> Writer::Make(std::string base_path, std::shared_ptr<arrow::Schema> schema,
                                                     Properties props) {
+  // Columns are addressed by name everywhere (groups, projections, manifests): names must be unique.
+  for (int i = 0; i < schema->num_fields(); ++i) {
+    if (schema->GetFieldIndex(schema->field(i)->name()) < 0) {
+      return arrow::Status::Invalid("duplicate column name '", schema->field(i)->name(), "' in the writer schema");
+    }
+  }
   auto impl = std::make_unique<Impl>();
   impl->base_path = std::move(base_path);
   impl->schema = std::move(schema);
