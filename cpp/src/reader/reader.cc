@@ -107,6 +107,7 @@ arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader
     ARROW_ASSIGN_OR_RAISE(input, fs->OpenInputFile(path));
   }
   parquet::ReaderProperties reader_props(arrow::default_memory_pool());
+  reader_props.set_page_checksum_verification(true);  // pages written without a CRC are not checked
   if (key_retriever != nullptr) {
     parquet::FileDecryptionProperties::Builder b;
     b.key_retriever(std::make_shared<CallbackKeyRetriever>(key_retriever))->plaintext_files_allowed();
@@ -252,7 +253,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& 
   const OpenedFile& file = *layout.files[c.file];
   ARROW_ASSIGN_OR_RAISE(auto reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 0));
   std::shared_ptr<arrow::Table> table;
-  ARROW_ASSIGN_OR_RAISE(table, reader->ReadRowGroup(c.row_group, file.LeafColumns(columns)));
+  arrow::Status read = reader->ReadRowGroup(c.row_group, file.LeafColumns(columns), &table);
+  if (!read.ok()) return read.WithMessage("cannot read data file '", file.path, "': ", read.message());
   if (c.skip != 0 || c.rows != table->num_rows()) table = table->Slice(c.skip, c.rows);
   ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   return Normalize(batch, columns, logical_schema);
@@ -318,7 +320,12 @@ struct GroupScan {
       }
       LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
       auto future = gen();  // keep the future alive: result() refers into it
-      ARROW_ASSIGN_OR_RAISE(auto batch, future.result());
+      const auto& result = future.result();
+      if (!result.ok()) {  // e.g. a page CRC mismatch: say which file
+        const OpenedFile& file = *layout->files[next_file - 1];
+        return result.status().WithMessage("cannot read data file '", file.path, "': ", result.status().message());
+      }
+      auto batch = *result;
       if (!batch || list_pos >= list->size()) {
         gen = nullptr;
         reader.reset();

@@ -319,6 +319,8 @@ struct Writer::Impl {
   std::shared_ptr<parquet::WriterProperties> MakeWriterProperties(const GroupWriter& g) const {
     parquet::WriterProperties::Builder b;
     b.compression(codec);
+    // CRC32 of every page (Parquet page checksums): readers detect bit rot inside data pages.
+    b.enable_page_checksum();
     if (compression_level >= 0 && CodecHasLevels(codec)) b.compression_level(compression_level);
     b.max_row_group_length(std::numeric_limits<int64_t>::max());
     if (dictionary) {
