@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import signal
@@ -346,12 +347,74 @@ def check_recovered(path: str, properties: Mapping[str, Any], rows: int, run: Ch
     started = run.last("committing")
     in_flight = int(started["version"]) if started and int(started["version"]) > committed else None
     allowed = {committed} | ({in_flight} if in_flight is not None else set())
-    assert version in allowed, f"latest version {version} after the kill; child committed {committed}, in flight {in_flight}"
+    assert version in allowed, (
+        f"latest version {version} after the kill; child committed {committed}, in flight {in_flight}"
+    )
     table = read_dataset(path, data.SCHEMA, properties)
     checks.assert_tables_equal(table, data.make_table(version * rows))
     report = validate(path, properties)
     assert report.ok, str(report)
     return version
+
+
+def unreferenced_files(path: str, properties: Mapping[str, Any]) -> list[str]:
+    """Data files under ``<path>/_data`` that the latest manifest does not reference (orphans)."""
+    from .checks import data_files
+    from .transaction import open_manifest
+
+    _, manifest = open_manifest(path, properties)
+    referenced = {f.path for f in manifest.column_groups.files}
+    return [f for f in data_files(properties, path) if f not in referenced]
+
+
+@dataclass
+class KillResult:
+    """One iteration of ``kill_loop``."""
+
+    iteration: int
+    mode: str  # write | commit | loop
+    version: int  # latest version after the kill (checked by check_recovered)
+    orphans: int  # data files no manifest references after the kill
+    seconds: float
+
+
+def kill_loop(path: str, properties: Mapping[str, Any], rows: int, iterations: int, seed: int = 0) -> list[KillResult]:
+    """SIGKILLs ``iterations`` children on one dataset, cycling through three moments, and checks
+    the dataset after every kill with ``check_recovered``:
+
+    - ``write``: after the child flushed two batches (data files exist, nothing committed);
+      the kill must leave new orphan files and no new version;
+    - ``commit``: 0.2 s into a commit held by ``sleep.before.commit.manifest`` (engines with
+      libfiu; others use ``loop``): the data files exist, the manifest does not;
+    - ``loop``: at a random moment (20-300 ms) of a child committing in a tight loop.
+
+    Each child continues from the version the previous one left. Raises AssertionError at the
+    first iteration that lost or half-applied a commit.
+    """
+    from .faults import fault_injection_enabled
+
+    rng = random.Random(seed)
+    held_commit = fault_injection_enabled()
+    results: list[KillResult] = []
+    orphans = len(unreferenced_files(path, properties))
+    for i in range(iterations):
+        mode = ("write", "commit", "loop")[i % 3]
+        if mode == "commit" and not held_commit:
+            mode = "loop"
+        if mode == "write":
+            run = run_and_kill("write", path, properties, rows, kill_on="flushed", after=2)
+        elif mode == "commit":
+            run = run_and_kill("commit", path, properties, rows, kill_on="committing", delay=0.2)
+        else:
+            run = run_and_kill("loop", path, properties, rows, kill_on="ready", delay=rng.uniform(0.02, 0.3))
+        version = check_recovered(path, properties, rows, run)
+        now = len(unreferenced_files(path, properties))
+        if mode in ("write", "commit"):
+            assert version == run.start_version, f"iteration {i} ({mode}): version moved to {version}"
+            assert now > orphans, f"iteration {i} ({mode}): the killed child left no data file behind"
+        results.append(KillResult(i, mode, version, now, run.seconds))
+        orphans = now
+    return results
 
 
 if __name__ == "__main__":

@@ -14,18 +14,21 @@ restarted with a new writer (its orphan files are never referenced by a manifest
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
 from . import checks, data
+from .column_groups import ColumnGroups
 from .errors import LoonError, error_class
 from .faults import FaultInjector
 from .filesystem import Filesystem
 from .reader import Reader
-from .transaction import Transaction, commit_groups, latest_version, open_manifest, read_dataset
+from .transaction import Resolve, Transaction, commit_groups, latest_version, open_manifest, read_dataset
 from .validate import validate
 from .writer import Writer, write_dataset
 
@@ -186,7 +189,7 @@ def read_with_fault(
                     outcome.result = reader.take(range(groups.num_rows))
                 elif operation in ("get_chunk", "get_chunks"):
                     batches = []
-                    for i, group in enumerate(groups):
+                    for i in range(len(groups)):
                         with reader.chunk_reader(i) as cr:
                             n = cr.num_chunks
                             if operation == "get_chunk":
@@ -228,7 +231,8 @@ def assert_failures(outcome: FaultOutcome, code: int, stages: set[str] | str, co
     for f in outcome.failures:
         assert f.stage in stages, f"{outcome.point}: failed in {f.stage}, expected one of {sorted(stages)}"
         assert isinstance(f.error, error_class(code)) and f.code == code, (
-            f"{outcome.point}: {type(f.error).__name__} code {f.code}, expected {error_class(code).__name__} code {code}"
+            f"{outcome.point}: {type(f.error).__name__} code {f.code}, "
+            f"expected {error_class(code).__name__} code {code}"
         )
         assert outcome.point in str(f.error), f"{outcome.point}: message does not name the point: {f.error}"
 
@@ -239,3 +243,87 @@ def assert_intact(path: str, properties: Mapping[str, Any], expected: pa.Table, 
     checks.assert_tables_equal(read_dataset(path, data.SCHEMA, properties), expected)
     report = validate(path, properties)
     assert report.ok, str(report)
+
+
+def expect_error(func: Callable[[], Any], cls: type[Exception], code: int, *words: str) -> Exception:
+    """Calls ``func`` and asserts it raises ``cls`` with FFI ``code`` and a message containing ``words``.
+
+    Returns the exception. A call that does not raise, or raises anything else, fails the assertion.
+    """
+    try:
+        func()
+    except cls as e:
+        actual = getattr(e, "code", None)
+        assert actual == code, f"{type(e).__name__} code {actual}, expected {code}: {e}"
+        missing = [w for w in words if w not in str(e)]
+        assert not missing, f"the message does not name {missing}: {e}"
+        return e
+    except Exception as e:
+        raise AssertionError(f"expected {cls.__name__} code {code}, got {type(e).__name__}: {e}") from e
+    raise AssertionError(f"no error raised; expected {cls.__name__} code {code}")
+
+
+def count_failures(func: Callable[[], Any], point: str, count: int, attempts: int) -> int:
+    """Arms ``point`` with ``count``, calls ``func`` ``attempts`` times; returns how many failed with
+    an error naming the point (other errors propagate)."""
+    failed = 0
+    with FaultInjector({point: count}):
+        for _ in range(attempts):
+            try:
+                func()
+            except LoonError as e:
+                if point not in str(e):
+                    raise
+                failed += 1
+    return failed
+
+
+@dataclass
+class RaceOutcome:
+    """Two commits on one read version; the slow one was held inside commit for 5 s."""
+
+    slow_groups: ColumnGroups
+    slow_version: int | None
+    slow_error: LoonError | None
+    fast_version: int
+    seconds: float
+
+
+def race_commits(
+    path: str,
+    properties: Mapping[str, Any],
+    slow: pa.Table,
+    fast: pa.Table,
+    resolve: Resolve | int = Resolve.FAIL,
+    hold: float = 1.0,
+) -> RaceOutcome:
+    """Forces a lost create-only race with ``sleep.before.commit.manifest`` (spec 6).
+
+    A transaction appending ``slow`` starts committing in a thread and sleeps 5 s after resolving
+    its version number; ``hold`` seconds later ``fast`` is committed on the same base and takes that
+    number. The slow commit then loses the create-only publish: 111 under FAIL without retries, a
+    rebase with MERGE and ``transaction.commit.num-retries``.
+    """
+    slow_groups = write_dataset(path, slow, properties)
+    fast_groups = write_dataset(path, fast, properties)
+    txn = Transaction(path, properties, resolve=resolve, retry_limit=0)
+    txn.append_files(slow_groups)
+    result: dict[str, Any] = {}
+
+    def commit_slowly() -> None:
+        try:
+            result["version"] = txn.commit()
+        except LoonError as e:
+            result["error"] = e
+
+    start = time.perf_counter()
+    with FaultInjector({"sleep.before.commit.manifest": 1}):
+        thread = threading.Thread(target=commit_slowly, name="slow-commit")
+        thread.start()
+        time.sleep(hold)
+        fast_version = commit_groups(path, fast_groups, properties)
+        thread.join()
+    txn.abort()
+    return RaceOutcome(
+        slow_groups, result.get("version"), result.get("error"), fast_version, time.perf_counter() - start
+    )

@@ -160,3 +160,48 @@ def validate(
                     continue
                 report.problems.append(f"group {i}: cannot be read ({type(e).__name__}: {e})")
     return report
+
+
+def manifest_versions(base_path: str, properties: Mapping[str, Any] | None = None) -> list[int]:
+    """Version numbers of the ``_metadata/manifest-<n>.avro`` files present, ascending."""
+    import re
+
+    pattern = re.compile(r"manifest-(\d+)\.avro$")
+    with Filesystem(properties) as fs:
+        names = [f.path.rsplit("/", 1)[-1] for f in fs.list_files(f"{base_path}/_metadata", recursive=False)]
+    return sorted(int(m.group(1)) for m in map(pattern.fullmatch, names) if m)
+
+
+def last_valid_version(
+    base_path: str, properties: Mapping[str, Any] | None = None, deep: bool = True
+) -> tuple[int, list[ValidationReport]]:
+    """The newest version that validates clean (0 if none), walking back from the newest manifest.
+
+    Also returns the reports of the newer, damaged versions it skipped (newest first).
+    """
+    skipped: list[ValidationReport] = []
+    for version in reversed(manifest_versions(base_path, properties)):
+        report = validate(base_path, properties, version, deep)
+        if report.ok:
+            return version, skipped
+        report.version = version
+        skipped.append(report)
+    return 0, skipped
+
+
+def roll_back(base_path: str, properties: Mapping[str, Any] | None, version: int) -> list[str]:
+    """Moves every manifest newer than ``version`` to ``<base_path>/_quarantine/`` (kept for
+    inspection, invisible to the engine), so ``version`` becomes the latest again. Data files are
+    untouched. Returns the quarantined paths.
+    """
+    moved = []
+    with Filesystem(properties) as fs:
+        for newer in manifest_versions(base_path, properties):
+            if newer <= version:
+                continue
+            source = f"{base_path}/_metadata/manifest-{newer}.avro"
+            target = f"{base_path}/_quarantine/manifest-{newer}.avro"
+            fs.write(target, fs.read_all(source))
+            fs.delete(source)
+            moved.append(target)
+    return moved
