@@ -100,7 +100,9 @@ def data_page_offset(properties: Mapping[str, Any], path: str, column: str) -> i
     for i in range(rg.num_columns):
         chunk = rg.column(i)
         if chunk.path_in_schema == column:
-            return chunk.data_page_offset + chunk.total_compressed_size // 2
+            start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+            end = start + chunk.total_compressed_size
+            return chunk.data_page_offset + (end - chunk.data_page_offset) // 2
     raise KeyError(f"{path} has no column {column!r}")
 
 
@@ -122,3 +124,12 @@ def verify_digests(properties: Mapping[str, Any], digests: Mapping[str, str]) ->
             if actual != expected:
                 problems.append(f"{path}: sha256 {actual[:16]}... differs from recorded {expected[:16]}...")
     return problems
+
+
+def parquet_schema(properties: Mapping[str, Any], path: str) -> Any:
+    """The Arrow schema stored in a Parquet file's footer (a ``pyarrow.Schema``)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(io.BytesIO(read_bytes(properties, path))).schema_arrow
