@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._ffi import ffi, library
+from ._handle import OwnedHandle
 from .errors import LoonFileNotFoundError, check
 from .properties import as_properties
 
@@ -48,8 +49,10 @@ def _meta_array(meta: Mapping[str, str] | None) -> tuple[Any, int, list[Any]]:
     return array, len(meta), keep
 
 
-class Filesystem:
+class Filesystem(OwnedHandle):
     """A handle to the filesystem chosen by ``fs.*`` properties (shared, cached engine-side)."""
+
+    _destroy_fn = "loon_filesystem_destroy"
 
     def __init__(self, properties: Mapping[str, Any] | None = None, path: str = ""):
         self.properties = as_properties(properties)
@@ -204,22 +207,6 @@ class Filesystem:
     def reset_metrics(self) -> None:
         check(library().loon_filesystem_reset_metrics(self._handle), "loon_filesystem_reset_metrics")
 
-    def close(self) -> None:
-        if self._handle:
-            library().loon_filesystem_destroy(self._handle)
-            self._handle = 0
-
-    def __enter__(self) -> Filesystem:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 class FileWriter:

@@ -8,6 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from ._ffi import ffi, library
+from ._handle import OwnedHandle
 from .arrow_c import exported_schema, import_batch, import_batches, import_schema, ptr_int
 from .column_groups import ColumnGroups
 from .errors import check
@@ -32,11 +33,13 @@ class _Columns:
         return len(self.names)
 
 
-class Reader:
+class Reader(OwnedHandle):
     """Reads a dataset given by its column groups and logical schema.
 
     ``columns`` is the default projection (None = every schema field, in schema order).
     """
+
+    _destroy_fn = "loon_reader_destroy"
 
     def __init__(
         self,
@@ -132,26 +135,12 @@ class Reader:
         )
         return ChunkReader(handle[0], self)
 
-    def close(self) -> None:
-        if self._handle:
-            library().loon_reader_destroy(self._handle)
-            self._handle = 0
-
-    def __enter__(self) -> Reader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
-class ChunkReader:
+class ChunkReader(OwnedHandle):
     """Chunks of one column group: a Parquet row group intersected with its file's row range."""
+
+    _destroy_fn = "loon_chunk_reader_destroy"
 
     def __init__(self, handle: int, reader: Reader):
         self._handle = handle
@@ -219,20 +208,3 @@ class ChunkReader:
     def iter_chunks(self) -> Iterator[pa.RecordBatch]:
         for i in range(self.num_chunks):
             yield self.get_chunk(i)
-
-    def close(self) -> None:
-        if self._handle:
-            library().loon_chunk_reader_destroy(self._handle)
-            self._handle = 0
-
-    def __enter__(self) -> ChunkReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
