@@ -9,11 +9,19 @@ from loon._ffi import ffi, library
 from loon.errors import check
 
 
+def _c_strings(items):
+    # cffi does not keep initializer objects alive: hold every char[] owner until the call returns.
+    owners = [ffi.new("char[]", s.encode()) if s is not None else ffi.NULL for s in items]
+    return owners, ffi.new("const char*[]", owners)
+
+
 def _create(keys, values, count=None, out=None):
-    c_keys = ffi.new("const char*[]", [ffi.new("char[]", k.encode()) if k is not None else ffi.NULL for k in keys])
-    c_values = ffi.new("const char*[]", [ffi.new("char[]", v.encode()) if v is not None else ffi.NULL for v in values])
+    key_owners, c_keys = _c_strings(keys)
+    value_owners, c_values = _c_strings(values)
     out = out if out is not None else ffi.new("LoonProperties*")
-    return library().loon_properties_create(c_keys, c_values, len(keys) if count is None else count, out), out
+    result = library().loon_properties_create(c_keys, c_values, len(keys) if count is None else count, out)
+    del key_owners, value_owners
+    return result, out
 
 
 def test_success_result_helpers():
@@ -68,7 +76,8 @@ def test_properties_create_null_pointers():
     out = ffi.new("LoonProperties*")
     with pytest.raises(loon.InvalidArgumentError):
         check(lib.loon_properties_create(ffi.NULL, ffi.NULL, 1, out))
-    keys = ffi.new("const char*[]", [ffi.new("char[]", b"a")])
+    key_owner = ffi.new("char[]", b"a")
+    keys = ffi.new("const char*[]", [key_owner])
     with pytest.raises(loon.InvalidArgumentError):
         check(lib.loon_properties_create(keys, keys, 1, ffi.NULL))
 
