@@ -5,9 +5,12 @@
 // so damaged files end in an error, not a crash. Legacy raw files (spec 5.7) are hand-decoded.
 #include <arrow/buffer.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <mutex>
 #include <random>
+#include <unordered_set>
 
 #include "common/status.h"
 #include "manifest/manifest.h"
@@ -263,6 +266,50 @@ struct WriterRef {
     if (w) avro_writer_free(w);
   }
 };
+
+// libavro's binary reader drops the buffer of a bytes/string value whose declared length runs
+// past the end of its input (it allocates, the read fails, the pointer is lost). Damaged manifests
+// take that path, so while a manifest is parsed every libavro allocation of this thread is
+// recorded, and whatever a failed parse leaves alive after its values are released is freed.
+class AvroAllocationScope {
+ public:
+  AvroAllocationScope() : previous_(current_) {
+    static std::once_flag installed;
+    std::call_once(installed, [] { avro_set_allocator(&Allocate, nullptr); });
+    current_ = &live_;
+  }
+  ~AvroAllocationScope() { current_ = previous_; }
+  AvroAllocationScope(const AvroAllocationScope&) = delete;
+  AvroAllocationScope& operator=(const AvroAllocationScope&) = delete;
+
+  // Call only once every libavro object created inside the scope has been released.
+  void FreeLeftovers() {
+    for (void* p : live_) std::free(p);
+    live_.clear();
+  }
+
+ private:
+  // Same contract as libavro's default allocator (realloc/free), plus the bookkeeping.
+  static void* Allocate(void* /*user_data*/, void* ptr, size_t /*old_size*/, size_t new_size) {
+    if (new_size == 0) {
+      if (current_ != nullptr) current_->erase(ptr);
+      std::free(ptr);
+      return nullptr;
+    }
+    void* out = std::realloc(ptr, new_size);
+    if (out != nullptr && current_ != nullptr) {
+      // Only blocks born inside the scope are ours to reclaim.
+      if (ptr == nullptr || current_->erase(ptr) > 0) current_->insert(out);
+    }
+    return out;
+  }
+
+  static thread_local std::unordered_set<void*>* current_;
+  std::unordered_set<void*> live_;
+  std::unordered_set<void*>* previous_;
+};
+
+thread_local std::unordered_set<void*>* AvroAllocationScope::current_ = nullptr;
 
 arrow::Status AvroError(const std::string& what) {
   return arrow::Status::IOError(what, ": ", avro_strerror());
@@ -611,7 +658,7 @@ arrow::Status Decode(const uint8_t* data, size_t size, avro_value_t* v) {
   return arrow::Status::OK();
 }
 
-arrow::Result<Manifest> ParseContainer(const uint8_t* data, int64_t size, const std::string& name) {
+arrow::Result<Manifest> DecodeContainer(const uint8_t* data, int64_t size, const std::string& name) {
   Generic file;
   ARROW_RETURN_NOT_OK(MakeGeneric(kFileSchemaJson, sizeof(kFileSchemaJson) - 1, &file));
   ARROW_RETURN_NOT_OK(Decode(data, static_cast<size_t>(size), &file.value.v));
@@ -656,6 +703,13 @@ arrow::Result<Manifest> ParseContainer(const uint8_t* data, int64_t size, const 
   ARROW_RETURN_NOT_OK(MakeGeneric(schema_json.data(), schema_json.size(), &writer));
   ARROW_RETURN_NOT_OK(Decode(static_cast<const uint8_t*>(record), record_len, &writer.value.v));
   return Extractor(name).Read(&writer.value.v);
+}
+
+arrow::Result<Manifest> ParseContainer(const uint8_t* data, int64_t size, const std::string& name) {
+  AvroAllocationScope allocations;
+  auto manifest = DecodeContainer(data, size, name);  // releases its libavro values on return
+  if (!manifest.ok()) allocations.FreeLeftovers();
+  return manifest;
 }
 #endif  // LOON_WITH_AVRO
 
