@@ -1,0 +1,113 @@
+"""The real notebooks of notebooks/ through runner.py on the ``smoke`` profile, and their seed coverage.
+
+The fixture notebooks of tests/notebooks/ test the runner itself (test_runner.py); here the suite's own
+notebooks must run clean end to end on the local backend, and every case name of the seed design must be
+present: in the notebook source for every category, and in the JUnit XML for the categories that ran.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+import pytest
+from seed_cases import SEED_CASES
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+# Categories the runner leaves out unless named (see runner.EXPLICIT_ONLY).
+EXPLICIT_ONLY = {"stress"}
+
+pytestmark = pytest.mark.notebooks
+
+
+def _notebook_categories() -> list[str]:
+    return sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+_CASE_DEF = re.compile(r"^\s*def (test_\w+)\(|skip_case\(\s*[\"'](test_\w+)[\"']", re.MULTILINE)
+
+
+def _case_names_in_source(path: Path) -> set[str]:
+    """Case names of a notebook's code cells: ``def test_...(`` or an explicit ``skip_case("test_...")``."""
+    names = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code":
+            names.update(a or b for a, b in _CASE_DEF.findall(cell.source))
+    return names
+
+
+def test_every_seed_category_has_a_notebook():
+    missing = [c for c in SEED_CASES if not (NOTEBOOKS / f"{c}.ipynb").is_file()]
+    assert not missing, f"no notebook for seed categories {missing}"
+
+
+@pytest.mark.parametrize("category", _notebook_categories())
+def test_notebook_defines_every_seed_case(category):
+    defined = _case_names_in_source(NOTEBOOKS / f"{category}.ipynb")
+    missing = [name for name in SEED_CASES.get(category, ()) if name not in defined]
+    assert not missing, f"{category}.ipynb lacks seed cases {missing}"
+
+
+@pytest.fixture(scope="module")
+def smoke_report(tmp_path_factory):
+    """One runner run over the default categories (all but stress), two notebooks at a time."""
+    output = tmp_path_factory.mktemp("smoke-report")
+    env = dict(os.environ)
+    env.pop("TEST_CONFIG_FILE", None)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "runner.py"), "--backend", "local", "--profile", "smoke", "--jobs", "2"]
+        + ["--output", str(output)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return proc, output
+
+
+def test_smoke_run_passes(smoke_report):
+    proc, output = smoke_report
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert (output / "index.html").is_file() and (output / "junit.xml").is_file()
+    for category in _notebook_categories():
+        ran = category not in EXPLICIT_ONLY
+        assert (output / f"{category}.ipynb").is_file() == ran, category
+        assert (output / f"{category}.html").is_file() == ran, category
+
+
+def test_smoke_junit_names_every_seed_case(smoke_report):
+    _, output = smoke_report
+    root = ET.parse(output / "junit.xml").getroot()
+    assert root.get("failures") == "0", ET.tostring(root, encoding="unicode")[:4000]
+    by_category: dict[str, dict[str, ET.Element]] = {}
+    for case in root.iter("testcase"):
+        by_category.setdefault(case.get("classname"), {})[case.get("name")] = case
+    for category in _notebook_categories():
+        if category in EXPLICIT_ONLY:
+            continue
+        cases = by_category.get(category, {})
+        missing = [name for name in SEED_CASES.get(category, ()) if name not in cases]
+        assert not missing, f"{category}: seed cases missing from junit.xml: {missing}"
+        for name, element in cases.items():
+            skipped = element.find("skipped")
+            # A skip must tell the user what to do about it.
+            assert skipped is None or len(skipped.get("message", "")) > 10, f"{category}.{name}: skip without reason"
+
+
+def test_smoke_report_page_lists_cases_and_plots(smoke_report):
+    _, output = smoke_report
+    page = (output / "index.html").read_text()
+    for category in _notebook_categories():
+        if category in EXPLICIT_ONLY:
+            continue
+        assert category in page
+        for name in SEED_CASES.get(category, ())[:3]:
+            assert name in page, f"{category}.{name} not on the summary page"
+    assert list((output / "plots").glob("*.png")), "no throughput plot in the report"
