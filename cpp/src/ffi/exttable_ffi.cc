@@ -1,8 +1,11 @@
-// 2.9 external table: reading a manifest file by path.
+// 2.9 external table: explore, file row counts, reading a manifest file by path.
+// The work happens in exttable/exttable.h; these shims check arguments and map codes (rule 1.4).
 #include <string>
+#include <vector>
 
 #include "common/properties.h"
 #include "common/status.h"
+#include "exttable/exttable.h"
 #include "filesystem/fs.h"
 #include "manifest/commit.h"
 #include "manifest/manifest.h"
@@ -25,6 +28,57 @@ std::string Grandparent(const std::string& path) {
 }  // namespace
 
 extern "C" {
+
+LoonFFIResult loon_exttable_explore(const char** columns, size_t col_lens, const char* format, const char* base_dir,
+                                    const char* explore_dir, const LoonProperties* properties,
+                                    uint64_t* out_num_of_files, char** out_column_groups_file_path) {
+  LOON_FFI_GUARD({
+    LOON_REQUIRE_ARG(columns != nullptr, "columns is NULL");
+    LOON_REQUIRE_ARG(col_lens > 0, "col_lens is 0");
+    LOON_REQUIRE_ARG(format != nullptr, "format is NULL");
+    LOON_REQUIRE_ARG(base_dir != nullptr, "base_dir is NULL");
+    LOON_REQUIRE_ARG(explore_dir != nullptr, "explore_dir is NULL");
+    LOON_REQUIRE_ARG(properties != nullptr, "properties is NULL");
+    LOON_REQUIRE_ARG(out_num_of_files != nullptr, "out_num_of_files is NULL");
+    LOON_REQUIRE_ARG(out_column_groups_file_path != nullptr, "out_column_groups_file_path is NULL");
+    *out_num_of_files = 0;
+    *out_column_groups_file_path = nullptr;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < col_lens; ++i) {
+      LOON_REQUIRE_ARG(columns[i] != nullptr, "a column name is NULL");
+      names.emplace_back(columns[i]);
+    }
+    // Format before properties: an unknown or unsupported format is code 1 whatever else is wrong.
+    if (auto st = loon::exttable::CheckFormat(format); !st.ok()) return loon::ToFFIResult(st, loon::kInvalidArgs);
+    auto props = loon::Properties::FromC(properties);
+    if (!props.ok()) return loon::ToFFIResult(props.status(), loon::kInvalidProperties);
+    auto explored = loon::exttable::Explore(names, format, base_dir, explore_dir, *props);
+    if (!explored.ok()) return loon::ToFFIResult(explored.status(), loon::kLogical);
+    char* path = loon::MallocString(explored->manifest_path);
+    if (path == nullptr) return loon::MakeFFIError(loon::kMemory, "out of memory");
+    *out_num_of_files = explored->num_files;
+    *out_column_groups_file_path = path;
+    return loon::FFISuccess();
+  })
+}
+
+LoonFFIResult loon_exttable_get_file_info(const char* format, const char* file_path, const LoonProperties* properties,
+                                          uint64_t* out_num_of_rows) {
+  LOON_FFI_GUARD({
+    LOON_REQUIRE_ARG(format != nullptr, "format is NULL");
+    LOON_REQUIRE_ARG(file_path != nullptr, "file_path is NULL");
+    LOON_REQUIRE_ARG(properties != nullptr, "properties is NULL");
+    LOON_REQUIRE_ARG(out_num_of_rows != nullptr, "out_num_of_rows is NULL");
+    *out_num_of_rows = 0;
+    if (auto st = loon::exttable::CheckFormat(format); !st.ok()) return loon::ToFFIResult(st, loon::kInvalidArgs);
+    auto props = loon::Properties::FromC(properties);
+    if (!props.ok()) return loon::ToFFIResult(props.status(), loon::kInvalidProperties);
+    auto rows = loon::exttable::FileRows(format, file_path, *props);
+    if (!rows.ok()) return loon::ToFFIResult(rows.status(), loon::kArrow);
+    *out_num_of_rows = static_cast<uint64_t>(*rows);
+    return loon::FFISuccess();
+  })
+}
 
 LoonFFIResult loon_exttable_read_manifest(const char* manifest_file_path, const LoonProperties* properties,
                                           LoonManifest** out_manifest) {

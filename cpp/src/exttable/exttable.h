@@ -1,0 +1,49 @@
+// External tables (spec 2.9, 5.10): importing data files that the engine did not write.
+//
+// Explore lists the regular files directly inside a directory (no recursion, no extension filter),
+// records each as a URI with the unknown range [-1, -1) and commits them as one column group to a
+// base path (FAIL strategy, one retry). FileRows gives the row count of one external file, so a
+// caller can turn explored entries into files with real ranges ([0, rows)) before reading them.
+//
+// Formats: "parquet" is supported. "vortex" and "lance-table" are formats of milvus-storage that
+// need its Rust libraries; this engine has no reader for them and refuses them with code 1 before
+// touching storage (spec section 7: "return 1 for the format"). Any other name is code 1 too.
+#pragma once
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/properties.h"
+
+namespace loon::exttable {
+
+// OK for "parquet"; CodedError(kInvalidArgs) naming the reason for any other format.
+arrow::Status CheckFormat(const std::string& format);
+
+// The URI under which a file of the `fs.*` filesystem of `props` is recorded (spec 5.10):
+// local storage -> "local:///local/<root-relative path>".
+arrow::Result<std::string> ExternalUri(const Properties& props, const std::string& fs_path);
+
+struct ExploreResult {
+  uint64_t num_files = 0;
+  int64_t version = 0;
+  std::string manifest_path;  // "<base_dir>/_metadata/manifest-<version>.avro"
+};
+
+// Lists `explore_dir` (fs-relative or a URI matched by extfs.*) and commits one column group of
+// `columns`/`format` holding every regular file found to `base_dir`. Failures: bad arguments
+// CodedError(kInvalidArgs); listing CodedError(kArrow) unless the OS said ENOENT (-> 12); an empty
+// directory CodedError(kLogical); transaction failures keep their code (4, 111, 112).
+arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, const std::string& format,
+                                     const std::string& base_dir, const std::string& explore_dir,
+                                     const Properties& props);
+
+// Row count of one external file (sum of its row groups). Absent: CodedError(kFileNotFound);
+// a directory: CodedError(kInvalidArgs); unreadable: an error without code (fallback 3).
+arrow::Result<int64_t> FileRows(const std::string& format, const std::string& file_path, const Properties& props);
+
+}  // namespace loon::exttable
