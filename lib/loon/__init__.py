@@ -25,6 +25,7 @@ from .errors import (
     error_class,
     is_retryable,
 )
+from .external_table import ExternalTable
 from .faults import FaultInjector, fault_injection_enabled, fault_points, injected
 from .filesystem import FileInfo, Filesystem, close_filesystems
 from .manifest import DeltaLog, Index, LobFile, Manifest, Stat, read_manifest_file
@@ -38,6 +39,7 @@ from .writer import Writer, write_dataset
 __all__ = [
     "LATEST",
     "DeltaLog",
+    "ExternalTable",
     "FaultInjector",
     "FileInfo",
     "Filesystem",
