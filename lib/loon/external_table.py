@@ -21,6 +21,7 @@ storage); ``ExternalTable.properties`` carries it (see ``extfs_properties``).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._ffi import ffi, library
+from ._ffi import ffi, library, library_info
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import InvalidArgumentError, check
 from .filesystem import Filesystem
@@ -46,9 +47,11 @@ __all__ = [
     "ExternalTable",
     "ImportResult",
     "extfs_properties",
+    "format_skip_reason",
     "partition_values",
     "split_uri",
     "with_partition_columns",
+    "write_parquet",
 ]
 
 FORMATS = ("parquet", "vortex", "lance-table")
@@ -342,9 +345,7 @@ class ExternalTable:
             else:
                 txn.add_column_group(group)
         assert txn.committed_version is not None
-        return ImportResult(
-            explores, group, txn.committed_version, staging, {f.path: f.num_rows for f in group.files}
-        )
+        return ImportResult(explores, group, txn.committed_version, staging, {f.path: f.num_rows for f in group.files})
 
     def _columns_of_first_file(self, directory: str) -> list[str]:
         if "://" in directory:
@@ -358,6 +359,80 @@ class ExternalTable:
         if not names:
             raise InvalidArgumentError(1, f"no file in {directory!r} to take the columns from", "import_dirs")
         return list(self.file_schema(names[0]).names)
+
+
+def write_parquet(properties: Mapping[str, Any], path: str, table: pa.Table, row_group_size: int | None = None) -> int:
+    """Writes ``table`` with pyarrow as one plain Parquet file at ``path`` of the backend; returns its size.
+
+    The file is produced outside the engine (no engine footer keys), as an external table would be,
+    and stored through the engine's filesystem so it works on every backend.
+    """
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=row_group_size)
+    blob = sink.getvalue().to_pybytes()
+    with Filesystem(as_properties(properties)) as fs:
+        fs.write(path, blob)
+    return len(blob)
+
+
+_FORMAT_NAMES = {"vortex": "Vortex", "lance-table": "Lance"}
+# Python packages that write the files (pyarrow cannot): module to look for, pip name.
+_WRITER_PACKAGES = {"vortex": ("vortex", "vortex-data"), "lance-table": ("lance", "pylance")}
+
+
+def format_skip_reason(format: str, properties: Mapping[str, Any], probe_dir: str, probe_base: str) -> str:
+    """Why the import cases of ``format`` (``vortex`` or ``lance-table``) cannot run here.
+
+    On our engine the refusal is checked first: ``get_file_info`` on every file of ``probe_dir``
+    (any existing files) and ``explore`` of ``probe_dir`` into ``probe_base`` must both fail with
+    code 1 naming the format as unsupported, and the explore must commit nothing; otherwise an
+    AssertionError says the skip would be untrue. Against a real milvus-storage build the reason
+    names the library needed to write such files.
+    """
+    name = _FORMAT_NAMES.get(format)
+    if name is None:
+        raise ValueError(f"format_skip_reason: {format!r} is not vortex or lance-table")
+    module, package = _WRITER_PACKAGES[format]
+    if not library_info().is_loon_engine:
+        if importlib.util.find_spec(module) is None:
+            return (
+                f"needs the {name} writer library to create {name} files (pip install {package}); "
+                f"pyarrow cannot write {name}"
+            )
+        return (
+            f"{name} import cases are not implemented in this suite yet ({package} is installed; "
+            f"they were developed against our engine, which has no {name} reader)"
+        )
+    ext = ExternalTable(properties, format)
+    with Filesystem(ext.properties) as fs:
+        probe_files = [f.path for f in fs.list_files(probe_dir, recursive=False)]
+    if not probe_files:
+        raise ValueError(f"format_skip_reason: no file in {probe_dir!r} to probe with")
+    messages = []
+    calls = [("get_file_info", lambda p=p: ext.file_info(p)) for p in probe_files]
+    calls.append(("explore", lambda: ext.explore(probe_dir, probe_base, ["id"])))
+    for what, call in calls:
+        try:
+            call()
+        except InvalidArgumentError as exc:
+            if "not supported" not in exc.message:
+                raise AssertionError(f"{what} refused format {format!r} for another reason: {exc}") from exc
+            messages.append(exc.message)
+        else:
+            raise AssertionError(f"this engine accepted format {format!r} in {what}: the skip would be untrue")
+    if fs_exists(ext.properties, f"{probe_base}/_metadata"):
+        raise AssertionError(f"explore with format {format!r} failed but committed to {probe_base!r}")
+    return (
+        f"this engine has no {name} reader: exttable explore/get_file_info refuse format '{format}' with "
+        f"code 1; run against a milvus-storage build with its {name} support (LOON_LIBRARY=<path to "
+        f"libmilvus-storage.so>) and pip install {package} to write the files"
+    )
+
+
+def fs_exists(properties: Mapping[str, Any], path: str) -> bool:
+    """Whether ``path`` exists on the backend of ``properties``."""
+    with Filesystem(as_properties(properties)) as fs:
+        return fs.exists(path)
 
 
 def _manifest_path(result: ExploreResult, version: int) -> str:
