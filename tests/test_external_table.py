@@ -262,3 +262,19 @@ def test_format_skip_reason_checks_the_refusal(props, fs_root, three_files, our_
     (fs_root / "ext/void").mkdir()
     with pytest.raises(ValueError, match="no file"):
         format_skip_reason("vortex", props, "ext/void", "probe")
+
+
+def test_format_skip_reason_refuses_to_skip_when_the_engine_accepts(props, three_files, monkeypatch, our_engine):
+    monkeypatch.setattr(ExternalTable, "file_info", lambda self, path: 1)
+    with pytest.raises(AssertionError, match="skip would be untrue"):
+        format_skip_reason("vortex", props, "ext/d", "probe")
+
+
+def test_format_skip_reason_on_a_real_build_names_the_writer_library(props, monkeypatch):
+    from loon import external_table
+
+    real = loon.LibraryInfo(path="/x/libmilvus-storage.so", kind="milvus-storage", info="", fault_injection=False)
+    monkeypatch.setattr(external_table, "library_info", lambda: real)
+    monkeypatch.setattr(external_table.importlib.util, "find_spec", lambda name: None)
+    reason = format_skip_reason("lance-table", props, "nowhere", "probe")
+    assert "pip install pylance" in reason and "pyarrow cannot write Lance" in reason

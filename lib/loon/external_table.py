@@ -408,7 +408,6 @@ def format_skip_reason(format: str, properties: Mapping[str, Any], probe_dir: st
         probe_files = [f.path for f in fs.list_files(probe_dir, recursive=False)]
     if not probe_files:
         raise ValueError(f"format_skip_reason: no file in {probe_dir!r} to probe with")
-    messages = []
     calls = [("get_file_info", lambda p=p: ext.file_info(p)) for p in probe_files]
     calls.append(("explore", lambda: ext.explore(probe_dir, probe_base, ["id"])))
     for what, call in calls:
@@ -417,7 +416,6 @@ def format_skip_reason(format: str, properties: Mapping[str, Any], probe_dir: st
         except InvalidArgumentError as exc:
             if "not supported" not in exc.message:
                 raise AssertionError(f"{what} refused format {format!r} for another reason: {exc}") from exc
-            messages.append(exc.message)
         else:
             raise AssertionError(f"this engine accepted format {format!r} in {what}: the skip would be untrue")
     if fs_exists(ext.properties, f"{probe_base}/_metadata"):
