@@ -3,7 +3,10 @@
 #include <arrow/io/file.h>
 #include <parquet/arrow/writer.h>
 
+#include <atomic>
 #include <cstring>
+#include <set>
+#include <thread>
 #include <fstream>
 #include <iterator>
 #include <tuple>
@@ -371,6 +374,47 @@ void TestFileInfoErrors() {
   }
 }
 
+// Explores racing on one staging base: each commits with FAIL and one retry, so a loser ends with
+// 112 (or 111); every success owns a distinct version and the latest manifest lists exactly the
+// files of the successful explores, none twice.
+void TestConcurrentExplores() {
+  Props props(WithExtfs());
+  constexpr int kThreads = 8;
+  for (int t = 0; t < kThreads; ++t) WriteExternal("race/d" + std::to_string(t) + "/f.parquet", t * 10, 10, 10);
+  std::vector<Explored> results(kThreads);
+  std::vector<std::thread> threads;
+  std::atomic<bool> go{false};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      results[t] = Explore(kColumns, "parquet", "race/base", "race/d" + std::to_string(t), props);
+    });
+  }
+  go.store(true);
+  for (auto& th : threads) th.join();
+  std::set<std::string> paths, expected_files;
+  int ok = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    if (results[t].code == 0) {
+      ++ok;
+      CHECK(paths.insert(results[t].path).second);  // distinct versions
+      expected_files.insert("local:///local/race/d" + std::to_string(t) + "/f.parquet");
+    } else {
+      CHECK(results[t].code == 112 || results[t].code == 111);
+    }
+  }
+  CHECK(ok >= 1);
+  std::string latest = "race/base/_metadata/manifest-" + std::to_string(ok) + ".avro";
+  CHECK(paths.count(latest) == 1);
+  ManifestPtr m;
+  CHECK_OK(loon_exttable_read_manifest(latest.c_str(), props.get(), &m.m));
+  if (m.m != nullptr) {
+    auto files = FilePaths(m.m->column_groups.column_group_array[0]);
+    CHECK_EQ(files.size(), expected_files.size());
+    CHECK(std::set<std::string>(files.begin(), files.end()) == expected_files);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -378,6 +422,7 @@ int main() {
   TestExploreAndImport();
   TestExploreErrors();
   TestFileInfoErrors();
+  TestConcurrentExplores();
   std::filesystem::remove_all(g_root);
   return TestMain("exttable_test");
 }
