@@ -334,6 +334,9 @@ struct Writer::Impl {
       switch (field->type()->id()) {
         case arrow::Type::FIXED_SIZE_BINARY:
           b.compression(field->name(), arrow::Compression::UNCOMPRESSED);
+          // Without codec options of its own the column inherits the global compression level,
+          // and Arrow refuses a level for the uncompressed codec: every close failed (code 3).
+          b.codec_options(field->name(), std::make_shared<arrow::util::CodecOptions>());
           b.disable_statistics(field->name());
           break;
         case arrow::Type::BINARY:
