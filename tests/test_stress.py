@@ -370,3 +370,28 @@ def test_gc_pressure_worker_under_collector(props, our_engine):
 def test_rate_text():
     assert stress.rate(2_000_000, 1000, 2.0) == "1.0 MB/s, 500 rows/s"
     assert stress.rate(1, 1, 0.0) == "not timed"
+
+
+def test_scan_of_many_files_stays_under_a_low_descriptor_limit(props):
+    # Regression: a reader held every data file of the dataset open (the footer's schema manifest
+    # aliased the file reader), so scanning a dataset of more files than the fd limit failed (EMFILE).
+    import resource
+
+    files = 300
+    groups = None
+    for k in range(files):
+        written = stress.write_stream("ds", data.SCHEMA, [stress.fast_batch(4, offset=4 * k)], props, commit=False)
+        if groups is None:
+            groups = written.groups
+        else:
+            groups[0].files.extend(written.groups[0].files)
+    loon.commit_groups("ds", groups, props)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (stress.open_fds() + 100, hard))
+    try:
+        scan = stress.scan_stream("ds", data.SCHEMA, props)
+        with loon.Reader(groups, data.SCHEMA, properties=props) as reader:
+            assert reader.take([0, 4 * files - 1]).column("id").to_pylist() == [0, 4 * files - 1]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert scan.digest == stress.TableDigest.of(stress.fast_batches(4 * files))

@@ -159,9 +159,14 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
   reader = *opened;
   of->metadata = reader->parquet_reader()->metadata();
   ARROW_RETURN_NOT_OK(reader->GetSchema(&of->arrow_schema));
-  // The manifest holds pointers into itself, so keep it with the reader that owns it.
-  of->manifest = std::shared_ptr<parquet::arrow::SchemaManifest>(reader, const_cast<parquet::arrow::SchemaManifest*>(
-                                                                             &reader->manifest()));
+  // Built from the footer alone, so `reader` (and with it the open file) is released on return: a
+  // layout must not pin every data file of a dataset open (one descriptor per file made a scan of a
+  // few thousand files fail with EMFILE). Reads reopen files one at a time with NewReader.
+  // Made in place: a SchemaManifest holds pointers into itself.
+  auto manifest = std::make_shared<parquet::arrow::SchemaManifest>();
+  ARROW_RETURN_NOT_OK(parquet::arrow::SchemaManifest::Make(of->metadata->schema(), of->metadata->key_value_metadata(),
+                                                           reader->properties(), manifest.get()));
+  of->manifest = std::move(manifest);
   int64_t offset = 0;
   for (int rg = 0; rg < of->metadata->num_row_groups(); ++rg) {
     of->row_group_offsets.push_back(offset);
