@@ -19,6 +19,7 @@ from it and asserts on it. Helpers raise ``AssertionError`` with a message namin
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import math
@@ -61,6 +62,7 @@ __all__ = [
     "TableDigest",
     "WriteResult",
     "assert_bounded_growth",
+    "committed_volume",
     "continuous_operation",
     "fast_batch",
     "fast_batches",
@@ -72,10 +74,12 @@ __all__ = [
     "large_string_lengths",
     "manifest_growth",
     "open_fds",
+    "release_free_memory",
     "rss_bytes",
     "scan_stream",
     "snapshot_checksum",
     "stress_scale",
+    "threaded_rounds",
     "vector_batch",
     "wide_batch",
     "wide_schema",
@@ -611,10 +615,36 @@ def fd_targets() -> dict[int, str]:
     return out
 
 
+_libc: Any = None
+
+
+def release_free_memory() -> None:
+    """Returns memory the allocators hold but nobody uses to the OS, so RSS measures live memory.
+
+    Arrow's pool (``release_unused``) and glibc's ``malloc_trim(0)``: with many threads, glibc keeps a
+    heap arena per concurrent thread and RSS then reflects the peak concurrency, not a leak. Memory
+    still referenced (a real leak) cannot be released and stays in RSS.
+    """
+    global _libc
+    pa.default_memory_pool().release_unused()
+    if _libc is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        except OSError:
+            _libc = False
+    trim = getattr(_libc, "malloc_trim", None) if _libc else None
+    if trim is not None:
+        trim(0)
+
+
 def _settle() -> None:
-    """Lets finalisers run, so counts reflect live objects only."""
+    """Lets finalisers run and allocators release free memory, so samples reflect live objects only."""
     gc.collect()
     gc.collect()
+    release_free_memory()
 
 
 @dataclass
@@ -734,6 +764,12 @@ def expected_digest(
     if digest.schema is None:
         digest.update(data.SCHEMA.empty_table())
     return digest
+
+
+def committed_volume(outcomes: Sequence[workloads.CommitOutcome]) -> tuple[int, int]:
+    """In-memory bytes and rows of the successful commits' batches (for throughput records)."""
+    ok = [o for o in outcomes if o.ok]
+    return sum(fast_batch(o.num_rows, o.first_id).nbytes for o in ok), sum(o.num_rows for o in ok)
 
 
 def snapshot_checksum(ids: np.ndarray) -> tuple[int, int, int]:
@@ -1002,6 +1038,29 @@ def contend(
         for i in range(threads)
     ]
     return workloads.run_threads(jobs)
+
+
+def threaded_rounds(
+    job: Callable[[int, int], Any], threads: int, rounds: int, monitor: ResourceMonitor, warmup: int = 1
+) -> tuple[list[Any], float]:
+    """Runs ``job(round, thread)`` in ``threads`` threads (started together), ``warmup + rounds`` times.
+
+    The monitor's baseline is taken after the warm-up rounds, which run the same load: allocators
+    and thread arenas reach their working size there, so growth across the measured rounds is what
+    the load keeps, not what a first run of it needs. Returns every job's result (all rounds, in
+    order) and the wall time of the measured rounds.
+    """
+    results: list[Any] = []
+    seconds = 0.0
+    for r in range(warmup + rounds):
+        if r == warmup:
+            monitor.baseline()
+        out, elapsed = workloads.run_threads([functools.partial(job, r, i) for i in range(threads)])
+        results.extend(out)
+        if r >= warmup:
+            seconds += elapsed
+            monitor.sample()
+    return results, seconds
 
 
 def is_conflict(exc: BaseException) -> bool:
