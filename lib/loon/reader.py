@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ._ffi import ffi, library
@@ -19,6 +20,24 @@ NUM_OF_ROWS = 0x02
 ALL_METADATA = 0x03
 
 KeyRetriever = Callable[[bytes], bytes | None]
+
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _int64_array(values: Sequence[int]) -> Any:
+    """A C ``int64_t[]`` of ``values`` (keep the result alive for the call).
+
+    Integer arrays and lists of ints go through numpy in one step (a Python loop costs ~12 ms per
+    100k indices, a quarter of a 100k-row take); anything else keeps the element-wise ``int()``
+    conversion and its errors.
+    """
+    arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
+    if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.size > 0:
+        if arr.dtype.kind == "u" and arr.dtype.itemsize >= 8 and int(arr.max()) > _INT64_MAX:
+            raise OverflowError(f"index {int(arr.max())} does not fit in int64")
+        return ffi.from_buffer("int64_t[]", np.ascontiguousarray(arr, dtype=np.int64))
+    return ffi.new("int64_t[]", [int(i) for i in values])
 
 
 class _Columns:
@@ -105,7 +124,7 @@ class Reader(OwnedHandle):
 
     def take(self, indices: Sequence[int], columns: Sequence[str] | None = None, parallelism: int = 1) -> pa.Table:
         """Rows at global ``indices`` (0-based across the dataset), in the order given."""
-        idx = ffi.new("int64_t[]", [int(i) for i in indices])
+        idx = _int64_array(indices)
         names = _Columns(columns)
         out_arrays = ffi.new("struct ArrowArray**")
         num_arrays = ffi.new("size_t*")
@@ -134,7 +153,6 @@ class Reader(OwnedHandle):
             "loon_get_chunk_reader",
         )
         return ChunkReader(handle[0], self)
-
 
 
 class ChunkReader(OwnedHandle):
@@ -172,7 +190,7 @@ class ChunkReader(OwnedHandle):
 
     def chunk_indices(self, row_indices: Sequence[int]) -> list[int]:
         """Distinct chunk numbers holding the given group-local rows, in first-seen order."""
-        idx = ffi.new("int64_t[]", [int(i) for i in row_indices])
+        idx = _int64_array(row_indices)
         out = ffi.new("int64_t**")
         count = ffi.new("size_t*")
         check(
@@ -191,7 +209,7 @@ class ChunkReader(OwnedHandle):
 
     def get_chunks(self, indices: Sequence[int], parallelism: int = 1) -> list[pa.RecordBatch]:
         """One batch per requested chunk, in request order (duplicates allowed)."""
-        idx = ffi.new("int64_t[]", [int(i) for i in indices])
+        idx = _int64_array(indices)
         arrays = ffi.new("struct ArrowArray**")
         count = ffi.new("size_t*")
         c_schema = ffi.new("struct ArrowSchema*")

@@ -257,9 +257,11 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& 
   const Chunk& c = layout.chunks[chunk];
   const OpenedFile& file = *layout.files[c.file];
   ARROW_ASSIGN_OR_RAISE(auto reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 0));
-  std::shared_ptr<arrow::Table> table;
-  arrow::Status read = reader->ReadRowGroup(c.row_group, file.LeafColumns(columns), &table);
-  if (!read.ok()) return read.WithMessage("cannot read data file '", file.path, "': ", read.message());
+  auto read = reader->ReadRowGroup(c.row_group, file.LeafColumns(columns));
+  if (!read.ok()) {
+    return read.status().WithMessage("cannot read data file '", file.path, "': ", read.status().message());
+  }
+  std::shared_ptr<arrow::Table> table = std::move(read).ValueUnsafe();
   if (c.skip != 0 || c.rows != table->num_rows()) table = table->Slice(c.skip, c.rows);
   ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   return Normalize(batch, columns, logical_schema);
@@ -675,6 +677,10 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
     if (r < 0 || r >= total) return arrow::Status::Invalid("row index ", r, " out of range [0, ", total, ")");
   }
   LOON_RETURN_ON_FAULT(loon_fiukey_take_rows_fail);
+  if (rows.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(out_schema));
+    return std::vector<std::shared_ptr<arrow::RecordBatch>>{std::move(empty)};
+  }
   KeyRetrieverFn kr = st.key_retriever.load();
   size_t workers = EffectiveParallelism(parallelism);
   std::vector<int> group_ids;
@@ -685,52 +691,82 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
     return arrow::Status::OK();
   }));
 
-  // Distinct chunks per group, read all at once in parallel.
+  // One task per distinct (group, chunk). A worker reads its chunk and at once keeps only the
+  // rows asked of it, so memory holds the rows taken rather than every chunk touched, and no
+  // chunk is copied again afterwards (taking from the concatenated chunks copied all of them).
   struct Task {
     size_t group;
     size_t chunk;
+    std::vector<int64_t> local;  // chunk-relative rows, in the order they are asked
   };
   std::vector<Task> tasks;
-  std::vector<std::map<size_t, size_t>> slot(group_ids.size());  // chunk -> task position
-  std::vector<std::vector<size_t>> row_chunk(group_ids.size());
+  std::vector<std::vector<size_t>> row_task(group_ids.size());  // per group, per asked row: its task
+  std::vector<std::vector<int64_t>> row_slot(group_ids.size());  // ... and its position in that task
   for (size_t i = 0; i < group_ids.size(); ++i) {
-    row_chunk[i].reserve(rows.size());
+    std::map<size_t, size_t> slot;  // chunk -> task
+    row_task[i].reserve(rows.size());
+    row_slot[i].reserve(rows.size());
     for (int64_t r : rows) {
       size_t c = layouts[i]->ChunkOf(r);
-      row_chunk[i].push_back(c);
-      if (slot[i].emplace(c, tasks.size()).second) tasks.push_back({i, c});
+      auto [it, fresh] = slot.emplace(c, tasks.size());
+      if (fresh) tasks.push_back({i, c, {}});
+      Task& task = tasks[it->second];
+      row_task[i].push_back(it->second);
+      row_slot[i].push_back(static_cast<int64_t>(task.local.size()));
+      task.local.push_back(r - layouts[i]->chunks[c].group_start);
     }
   }
-  std::vector<std::shared_ptr<arrow::RecordBatch>> chunk_data(tasks.size());
+  std::vector<std::shared_ptr<arrow::RecordBatch>> picked(tasks.size());
   ARROW_RETURN_NOT_OK(ParallelFor(tasks.size(), workers, [&](size_t t) -> arrow::Status {
-    size_t i = tasks[t].group;
-    ARROW_ASSIGN_OR_RAISE(chunk_data[t],
-                          ReadChunk(*layouts[i], tasks[t].chunk, plan.columns[group_ids[i]], *st.schema));
+    const Task& task = tasks[t];
+    size_t i = task.group;
+    ARROW_ASSIGN_OR_RAISE(auto batch, ReadChunk(*layouts[i], task.chunk, plan.columns[group_ids[i]], *st.schema));
+    bool whole = static_cast<int64_t>(task.local.size()) == batch->num_rows();
+    for (size_t k = 0; whole && k < task.local.size(); ++k) whole = task.local[k] == static_cast<int64_t>(k);
+    if (whole) {
+      picked[t] = std::move(batch);
+      return arrow::Status::OK();
+    }
+    arrow::Int64Builder idx;
+    ARROW_RETURN_NOT_OK(idx.AppendValues(task.local));
+    ARROW_ASSIGN_OR_RAISE(auto indices, idx.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(batch, indices));
+    picked[t] = taken.record_batch();
     return arrow::Status::OK();
   }));
 
   std::map<std::string, std::shared_ptr<arrow::Array>> taken;
   for (size_t i = 0; i < group_ids.size(); ++i) {
-    // Concatenate this group's chunks (by task order) and take by positions within that.
+    // This group's picked rows, task after task; then put them in the order asked (a no-op for
+    // ascending indices without duplicates, the common case).
     std::vector<std::shared_ptr<arrow::RecordBatch>> pieces;
-    std::map<size_t, int64_t> base;
+    std::vector<int64_t> base(tasks.size(), 0);
     int64_t offset = 0;
     for (size_t t = 0; t < tasks.size(); ++t) {
       if (tasks[t].group != i) continue;
-      base[tasks[t].chunk] = offset;
-      offset += chunk_data[t]->num_rows();
-      pieces.push_back(chunk_data[t]);
+      base[t] = offset;
+      offset += picked[t]->num_rows();
+      pieces.push_back(picked[t]);
     }
-    arrow::Int64Builder idx;
-    ARROW_RETURN_NOT_OK(idx.Reserve(static_cast<int64_t>(rows.size())));
+    std::shared_ptr<arrow::RecordBatch> combined;
+    if (pieces.size() == 1) {
+      combined = pieces[0];
+    } else {
+      ARROW_ASSIGN_OR_RAISE(combined, arrow::ConcatenateRecordBatches(pieces));
+    }
+    std::vector<int64_t> order(rows.size());
+    bool identity = true;
     for (size_t k = 0; k < rows.size(); ++k) {
-      const Chunk& c = layouts[i]->chunks[row_chunk[i][k]];
-      idx.UnsafeAppend(base[row_chunk[i][k]] + (rows[k] - c.group_start));
+      order[k] = base[row_task[i][k]] + row_slot[i][k];
+      identity = identity && order[k] == static_cast<int64_t>(k);
     }
-    ARROW_ASSIGN_OR_RAISE(auto indices, idx.Finish());
-    ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(pieces[0]->schema(), pieces));
-    ARROW_ASSIGN_OR_RAISE(auto result, cp::Take(table, indices));
-    ARROW_ASSIGN_OR_RAISE(auto combined, result.table()->CombineChunksToBatch());
+    if (!identity) {
+      arrow::Int64Builder idx;
+      ARROW_RETURN_NOT_OK(idx.AppendValues(order));
+      ARROW_ASSIGN_OR_RAISE(auto indices, idx.Finish());
+      ARROW_ASSIGN_OR_RAISE(auto result, cp::Take(combined, indices));
+      combined = result.record_batch();
+    }
     for (int c = 0; c < combined->num_columns(); ++c) taken[combined->schema()->field(c)->name()] = combined->column(c);
   }
   arrow::ArrayVector cols;
