@@ -30,7 +30,7 @@ def test_full_scale_is_the_seed():
 def test_smaller_profiles_scale_down_and_say_so():
     ci, smoke = stress.stress_scale("ci"), stress.stress_scale("smoke")
     assert smoke.rows(100_000_000) < ci.rows(100_000_000) < 100_000_000
-    assert ci.threads(100) == 100 and smoke.threads(100) == 25 and smoke.threads(10) == 10
+    assert ci.threads(100) == 100 and smoke.threads(100) == 10 and smoke.threads(5) == 5
     assert smoke.seconds(3600) < ci.seconds(3600) < 60
     assert ci.count_of(100) >= 2 and smoke.count_of(1) == 2
     assert "seed: 1,000,000 rows, scaled for profile ci" in ci.describe(1_000_000, ci.rows(1_000_000), "rows")
