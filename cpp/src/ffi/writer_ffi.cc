@@ -30,6 +30,9 @@ LoonFFIResult loon_writer_new(const char* base_path, struct ArrowSchema* schema,
     LOON_REQUIRE_ARG(out_handle != nullptr, "out_handle is NULL");
     auto props = loon::Properties::FromC(properties);
     if (!props.ok()) return loon::ToFFIResult(props.status(), loon::kInvalidProperties);
+    // Cross-key property checks come before the import too: on code 7 the caller keeps the schema.
+    auto valid = loon::ValidateWriterProperties(*props);
+    if (!valid.ok()) return loon::ToFFIResult(valid, loon::kInvalidProperties);
     auto imported = arrow::ImportSchema(schema);
     if (!imported.ok()) return loon::ToFFIResult(imported.status(), loon::kArrow);
     auto writer = loon::Writer::Make(base_path, *imported, std::move(*props));

@@ -546,6 +546,19 @@ Writer::~Writer() = default;
 
 const std::shared_ptr<arrow::Schema>& Writer::schema() const { return impl_->schema; }
 
+arrow::Status ValidateWriterProperties(const Properties& props) {
+  if (!props.GetBool("writer.enc.enable")) return arrow::Status::OK();
+  size_t n = props.GetString("writer.enc.key").size();
+  if (n != 16 && n != 24 && n != 32) {
+    return CodedError(kInvalidProperties, "writer.enc.key must be 16, 24 or 32 bytes, got " + std::to_string(n));
+  }
+  std::string algo = props.GetString("writer.enc.algorithm");
+  if (algo != "AES_GCM_V1" && algo != "AES_GCM_CTR_V1") {
+    return CodedError(kInvalidProperties, "unknown writer.enc.algorithm '" + algo + "'");
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Result<std::unique_ptr<Writer>> Writer::Make(std::string base_path, std::shared_ptr<arrow::Schema> schema,
                                                     Properties props) {
   // Columns are addressed by name everywhere (groups, projections, manifests): names must be unique.
@@ -563,21 +576,12 @@ arrow::Result<std::unique_ptr<Writer>> Writer::Make(std::string base_path, std::
   impl->buffer_size = props.GetInt("writer.buffer_size");
   impl->rolling_size = props.GetUInt("writer.file_rolling.size");
   impl->encrypt = props.GetBool("writer.enc.enable");
+  ARROW_RETURN_NOT_OK(ValidateWriterProperties(props));
   if (impl->encrypt) {
     impl->enc_key = props.GetString("writer.enc.key");
     impl->enc_meta = props.GetString("writer.enc.meta");
-    size_t n = impl->enc_key.size();
-    if (n != 16 && n != 24 && n != 32) {
-      return CodedError(kInvalidProperties, "writer.enc.key must be 16, 24 or 32 bytes, got " + std::to_string(n));
-    }
-    std::string algo = props.GetString("writer.enc.algorithm");
-    if (algo == "AES_GCM_V1") {
-      impl->cipher = parquet::ParquetCipher::AES_GCM_V1;
-    } else if (algo == "AES_GCM_CTR_V1") {
-      impl->cipher = parquet::ParquetCipher::AES_GCM_CTR_V1;
-    } else {
-      return CodedError(kInvalidProperties, "unknown writer.enc.algorithm '" + algo + "'");
-    }
+    impl->cipher = props.GetString("writer.enc.algorithm") == "AES_GCM_CTR_V1" ? parquet::ParquetCipher::AES_GCM_CTR_V1
+                                                                               : parquet::ParquetCipher::AES_GCM_V1;
   }
   impl->props = std::move(props);
   // Validate the policy now (size_based needs data, so only its format is checked here).

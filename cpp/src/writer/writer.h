@@ -37,6 +37,11 @@ arrow::Result<std::vector<GroupSpec>> SplitColumns(const arrow::Schema& schema, 
 // Canonical lowercase random (version 4) UUID.
 std::string NewUuid4();
 
+// Checks the cross-key writer properties (encryption key length, cipher name) that the per-key
+// registry cannot; fails with code 7. Called before the schema is imported (spec 1.6: on a
+// property failure the caller still owns the schema) and again by Writer::Make.
+arrow::Status ValidateWriterProperties(const Properties& props);
+
 class Writer {
  public:
   // Validates the writer properties (codec, encryption, policy) without creating any file.
