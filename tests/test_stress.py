@@ -164,10 +164,22 @@ def test_digest_sees_row_order_and_types():
     assert stress.TableDigest.of([table]) != stress.TableDigest.of([as_int32])
 
 
+def test_digest_keeps_similar_column_names_apart_and_handles_temporal_nulls():
+    table = pa.table({"a": [1, 2], "a.b": [3, 4], "a#len": [5, 6]})
+    swapped = pa.table({"a": [1, 2], "a.b": [3, 5], "a#len": [5, 6]})
+    assert stress.TableDigest.of([swapped]).difference(stress.TableDigest.of([table])) == (
+        "data differs in columns ['a.b']"
+    )
+    ts = pa.table({"t": pa.array([1, None, 3], pa.timestamp("us")), "d": pa.array([None, 2, 3], pa.date32())})
+    assert stress.TableDigest.of([ts.slice(0, 2), ts.slice(2)]) == stress.TableDigest.of([ts])
+
+
 def test_digest_rejects_schema_change_and_unsupported_types():
     digest = stress.TableDigest().update(pa.table({"x": [1]}))
     with pytest.raises(ValueError, match="schema changed"):
         digest.update(pa.table({"y": [1]}))
+    with pytest.raises(ValueError, match="duplicate column names"):
+        stress.TableDigest().update(pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["x", "x"]))
     with pytest.raises(TypeError, match="'m'"):
         stress.TableDigest.of([pa.table({"m": pa.array([{"k": 1}], pa.map_(pa.string(), pa.int64()))})])
 

@@ -1,7 +1,7 @@
 """Stress workloads (seed "Stress Test Design"): large writes, high concurrency, long running.
 
 Sizes come from the seed at ``full`` (100M rows, 10 GB, 100 threads, 1 hour, 10000 appends) and are
-scaled down by ``StressScale`` for ``ci`` (about two minutes on two cores) and ``smoke`` (seconds):
+scaled down by ``StressScale`` for ``ci`` (about a minute on two cores) and ``smoke`` (seconds):
 
 >>> S = stress_scale("ci")
 >>> S.rows(100_000_000), S.bytes(10 * GB), S.threads(100), S.seconds(3600)
@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from . import data, workloads
 from .column_groups import ColumnGroups
 from .config import Profile, get_profile
-from .errors import LoonError, TransactionConflictError, TransactionExhaustedRetryError
+from .errors import LoonError
 from .filesystem import Filesystem
 from .reader import Reader
 from .transaction import LATEST, Resolve, Transaction, open_manifest
@@ -50,6 +50,7 @@ except ImportError:  # pragma: no cover - psutil is in requirements.txt, /proc i
     psutil = None
 
 __all__ = [
+    "BASE_OFFSET",
     "GB",
     "MB",
     "SEED",
@@ -58,29 +59,49 @@ __all__ = [
     "GrowthResult",
     "ResourceMonitor",
     "ScanResult",
+    "SnapshotRead",
     "StressScale",
     "TableDigest",
     "WriteResult",
     "assert_bounded_growth",
+    "check_snapshots",
+    "collector_thread",
+    "commit_all",
     "committed_volume",
+    "contend",
     "continuous_operation",
+    "expect_failure",
+    "expected_digest",
     "fast_batch",
     "fast_batches",
     "fast_batches_of_bytes",
     "fd_targets",
     "field_schema",
+    "field_values",
+    "gc_pressure_worker",
     "gradual_batch",
+    "growth_figure",
     "large_string_batch",
+    "large_string_batches",
     "large_string_lengths",
+    "load_cycle",
     "manifest_growth",
+    "manifest_size",
     "open_fds",
+    "rate",
+    "read_snapshots",
     "release_free_memory",
+    "remove_dataset",
     "rss_bytes",
     "scan_stream",
+    "show_figure",
     "snapshot_checksum",
     "stress_scale",
     "threaded_rounds",
     "vector_batch",
+    "vector_schema",
+    "vector_values",
+    "version_checksums",
     "wide_batch",
     "wide_schema",
     "write_stream",
@@ -366,25 +387,28 @@ class TableDigest:
     def __init__(self) -> None:
         self.num_rows = 0
         self.schema: pa.Schema | None = None
-        self._streams: dict[str, Any] = {}
-        self._counts: dict[str, int] = {}
+        # column -> stream key within the column (e.g. "", "#len", "[]#nulls", ".x") -> hash
+        self._streams: dict[str, dict[str, Any]] = {}
+        self._counts: dict[tuple[str, str], int] = {}
 
-    def _feed(self, key: str, payload: Any) -> None:
-        stream = self._streams.get(key)
+    def _feed(self, column: str, key: str, payload: Any) -> None:
+        streams = self._streams.setdefault(column, {})
+        stream = streams.get(key)
         if stream is None:
-            stream = self._streams[key] = hashlib.sha256()
+            stream = streams[key] = hashlib.sha256()
         stream.update(payload)
 
-    def _array(self, path: str, arr: pa.Array) -> None:
-        start = self._counts.get(path, 0)
-        self._counts[path] = start + len(arr)
+    def _array(self, column: str, path: str, arr: pa.Array) -> None:
+        """Feeds ``arr``, the part ``path`` ("" for the column itself) of column ``column``."""
+        start = self._counts.get((column, path), 0)
+        self._counts[(column, path)] = start + len(arr)
         t = arr.type
         if pa.types.is_dictionary(t):
             arr = arr.dictionary_decode()
             t = arr.type
         if arr.null_count:
             positions = np.flatnonzero(~arr.is_valid().to_numpy(zero_copy_only=False)).astype(np.int64) + start
-            self._feed(path + "#nulls", positions.tobytes())
+            self._feed(column, path + "#nulls", positions.tobytes())
         if pa.types.is_null(t):
             return
         if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
@@ -392,44 +416,46 @@ class TableDigest:
                 arr = arr.fill_null(pa.scalar(b"" if pa.types.is_binary(t) or pa.types.is_large_binary(t) else "", t))
             width = np.int64 if pa.types.is_large_string(t) or pa.types.is_large_binary(t) else np.int32
             offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
-            self._feed(path + "#len", np.diff(offsets).astype(np.int64).tobytes())
+            self._feed(column, path + "#len", np.diff(offsets).astype(np.int64).tobytes())
             data_buffer = arr.buffers()[2]
             if data_buffer is not None and offsets[-1] > offsets[0]:
-                self._feed(path + "#bytes", memoryview(data_buffer)[int(offsets[0]) : int(offsets[-1])])
+                self._feed(column, path + "#bytes", memoryview(data_buffer)[int(offsets[0]) : int(offsets[-1])])
             return
         if pa.types.is_fixed_size_binary(t):
             width = t.byte_width
             if arr.null_count:
                 arr = arr.fill_null(pa.scalar(b"\0" * width, t))
             buffer = arr.buffers()[1]
-            self._feed(path, memoryview(buffer)[arr.offset * width : (arr.offset + len(arr)) * width])
+            self._feed(column, path, memoryview(buffer)[arr.offset * width : (arr.offset + len(arr)) * width])
             return
         if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
             lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False)
-            self._feed(path + "#len", lengths.astype(np.int64).tobytes())
-            self._array(path + "[]", pc.list_flatten(arr))
+            self._feed(column, path + "#len", lengths.astype(np.int64).tobytes())
+            self._array(column, path + "[]", pc.list_flatten(arr))
             return
         if pa.types.is_struct(t):
             for i, child in enumerate(arr.flatten()):
-                self._array(f"{path}.{t.field(i).name}", child)
+                self._array(column, f"{path}.{i}", child)
             return
         if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_temporal(t):
             if arr.null_count:
                 zero = False if pa.types.is_boolean(t) else 0
                 arr = arr.fill_null(pa.scalar(zero, t) if not pa.types.is_temporal(t) else pa.scalar(0, t))
-            self._feed(path, np.ascontiguousarray(arr.to_numpy(zero_copy_only=False)).tobytes())
+            self._feed(column, path, np.ascontiguousarray(arr.to_numpy(zero_copy_only=False)).tobytes())
             return
-        raise TypeError(f"TableDigest: column {path!r} has unsupported type {t}")
+        raise TypeError(f"TableDigest: column {column!r}{' part ' + path if path else ''} has unsupported type {t}")
 
     def update(self, batch: pa.RecordBatch | pa.Table) -> TableDigest:
         """Adds the rows of ``batch`` (a record batch or a table); returns self."""
         if self.schema is None:
+            if len(set(batch.schema.names)) != len(batch.schema.names):
+                raise ValueError(f"TableDigest: duplicate column names in {batch.schema.names}")
             self.schema = batch.schema
         elif batch.schema.names != self.schema.names or batch.schema.types != self.schema.types:
             raise ValueError(f"TableDigest: schema changed from {self.schema} to {batch.schema}")
         for name, column in zip(batch.schema.names, batch.columns):
             for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-                self._array(name, chunk)
+                self._array(name, "", chunk)
         self.num_rows += batch.num_rows
         return self
 
@@ -444,10 +470,9 @@ class TableDigest:
         out = {}
         for name in names:
             h = hashlib.sha256(str(self.schema.field(name).type).encode())
-            for key in sorted(
-                k for k in self._streams if k == name or k.startswith((name + "#", name + "[", name + "."))
-            ):
-                h.update(key.encode() + self._streams[key].digest())
+            streams = self._streams.get(name, {})
+            for key in sorted(streams):
+                h.update(key.encode() + b"\0" + streams[key].digest())
             out[name] = h.hexdigest()
         return out
 
@@ -1062,11 +1087,6 @@ def threaded_rounds(
             seconds += elapsed
             monitor.sample()
     return results, seconds
-
-
-def is_conflict(exc: BaseException) -> bool:
-    """True for the commit failures concurrency may legitimately cause (111, 112)."""
-    return isinstance(exc, (TransactionConflictError, TransactionExhaustedRetryError))
 
 
 # --------------------------------------------------------------------------------------------
