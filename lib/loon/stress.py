@@ -586,7 +586,10 @@ def scan_stream(
     columns: Sequence[str] | None = None,
     groups: ColumnGroups | None = None,
 ) -> ScanResult:
-    """Scans ``version`` (or the given ``groups``) batch by batch into a digest; times only the scan."""
+    """Scans ``version`` (or the given ``groups``) batch by batch into a digest; times only the scan.
+
+    ``ScanResult.version`` is the version read (``LATEST`` when ``groups`` are given).
+    """
     if groups is None:
         version, manifest = open_manifest(base_path, properties, version)
         groups = manifest.column_groups
@@ -597,17 +600,20 @@ def scan_stream(
         start = time.perf_counter()
         stream = reader.iter_batches()
         seconds += time.perf_counter() - start
-        while True:
-            start = time.perf_counter()
-            try:
-                batch = stream.read_next_batch()
-            except StopIteration:
+        try:
+            while True:
+                start = time.perf_counter()
+                try:
+                    batch = stream.read_next_batch()
+                except StopIteration:
+                    seconds += time.perf_counter() - start
+                    break
                 seconds += time.perf_counter() - start
-                break
-            seconds += time.perf_counter() - start
-            digest.update(batch)
-            rows += batch.num_rows
-            nbytes += batch.nbytes
+                digest.update(batch)
+                rows += batch.num_rows
+                nbytes += batch.nbytes
+        finally:
+            stream.close()  # release the engine's stream before its reader
     return ScanResult(digest, rows, nbytes, seconds, version)
 
 
