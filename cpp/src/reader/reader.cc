@@ -17,9 +17,12 @@
 #include <parquet/statistics.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "common/status.h"
@@ -106,21 +109,34 @@ arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader
   } else {
     ARROW_ASSIGN_OR_RAISE(input, fs->OpenInputFile(path));
   }
-  parquet::ReaderProperties reader_props(arrow::default_memory_pool());
-  reader_props.set_page_checksum_verification(true);  // pages written without a CRC are not checked
-  if (key_retriever != nullptr) {
-    parquet::FileDecryptionProperties::Builder b;
-    b.key_retriever(std::make_shared<CallbackKeyRetriever>(key_retriever))->plaintext_files_allowed();
-    reader_props.file_decryption_properties(b.build());
-  }
   parquet::ArrowReaderProperties arrow_props;
   arrow_props.set_pre_buffer(pre_buffer);
   arrow_props.set_use_threads(use_threads);
   arrow_props.set_cache_options(arrow::io::CacheOptions::LazyDefaults());
   if (batch_size > 0) arrow_props.set_batch_size(batch_size);
+  // `footer_key` is set only for files encrypted without key metadata (writer.enc.meta empty):
+  // parquet then cannot consult the retriever, so we ask it for the key of "" ourselves.
+  auto open = [&](const std::string* footer_key) -> arrow::Status {
+    parquet::ReaderProperties reader_props(arrow::default_memory_pool());
+    reader_props.set_page_checksum_verification(true);  // pages written without a CRC are not checked
+    if (key_retriever != nullptr) {
+      parquet::FileDecryptionProperties::Builder b;
+      b.key_retriever(std::make_shared<CallbackKeyRetriever>(key_retriever))->plaintext_files_allowed();
+      if (footer_key != nullptr) b.footer_key(arrow::util::SecureString(std::string(*footer_key)));
+      reader_props.file_decryption_properties(b.build());
+    }
+    // Reuse the parsed footer unless decryption is involved (the decryptor comes from parsing it).
+    return builder.Open(input, reader_props, key_retriever == nullptr ? metadata : nullptr);
+  };
   parquet::arrow::FileReaderBuilder builder;
-  // Reuse the parsed footer unless decryption is involved (the decryptor comes from parsing it).
-  ARROW_RETURN_NOT_OK(builder.Open(input, reader_props, key_retriever == nullptr ? metadata : nullptr));
+  auto st = open(nullptr);
+  if (!st.ok() && key_retriever != nullptr && st.message().find("No footer key or key metadata") != std::string::npos) {
+    const char* key = key_retriever("");
+    if (key == nullptr) return arrow::Status::IOError("no decryption key for key metadata ''");
+    std::string footer_key(key);  // copied at once: the callback owns the returned bytes
+    st = open(&footer_key);  // positional reads only, so the same input serves the retry
+  }
+  ARROW_RETURN_NOT_OK(st);
   builder.properties(arrow_props);
   ARROW_ASSIGN_OR_RAISE(auto reader, builder.Build());
   return std::shared_ptr<parquet::arrow::FileReader>(std::move(reader));
@@ -272,7 +288,151 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& 
 
 namespace {
 
-using BatchGenerator = std::function<arrow::Future<std::shared_ptr<arrow::RecordBatch>>()>;
+// A scan reads its chunks in units: consecutive selected chunks of one file holding about this
+// much decoded data (at least one chunk). One ReadRowGroups call per unit decodes its columns in
+// parallel on Arrow's CPU pool. Per-row-group futures (Arrow's record batch generator) cost ~5
+// thread hand-offs per 1 MiB row group; on a loaded machine each hand-off waits for a core, and
+// the scan fell to 0.8x pyarrow.read_table (which reads a whole file per column task).
+constexpr int64_t kScanUnitBytes = 4 << 20;
+// Unit readers per group scan: they mostly wait for the CPU pool, a few keep it busy.
+constexpr size_t kMaxScanWorkers = 4;
+
+// Reads the units of one group scan ahead of its consumer on a few threads of its own (not on
+// the CPU pool, where blocking on nested decode tasks could starve it). At most `window` units
+// are read ahead; destruction stops and joins the threads.
+class GroupPrefetcher {
+ public:
+  struct Unit {
+    int file = 0;
+    std::vector<size_t> chunks;  // indices into layout->chunks, ascending
+  };
+  using Pieces = std::vector<std::shared_ptr<arrow::RecordBatch>>;  // one batch per chunk of a unit
+
+  GroupPrefetcher(std::shared_ptr<GroupLayout> layout, std::vector<std::string> columns,
+                  std::shared_ptr<arrow::Schema> logical, std::vector<Unit> units, size_t workers)
+      : layout_(std::move(layout)),
+        columns_(std::move(columns)),
+        logical_(std::move(logical)),
+        units_(std::move(units)),
+        workers_(std::max<size_t>(1, workers)),
+        window_(workers_ + 1),
+        results_(units_.size()) {}
+
+  GroupPrefetcher(const GroupPrefetcher&) = delete;
+  GroupPrefetcher& operator=(const GroupPrefetcher&) = delete;
+
+  ~GroupPrefetcher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  size_t size() const { return units_.size(); }
+  const Unit& unit(size_t u) const { return units_[u]; }
+
+  // The pieces of unit `u`; units are asked for in order, each once.
+  arrow::Result<Pieces> Get(size_t u) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (threads_.empty()) {
+      size_t n = std::min(workers_, units_.size());
+      try {
+        for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { Work(); });
+      } catch (const std::system_error& e) {  // out of threads: carry on with those started
+        if (threads_.empty()) return arrow::Status::IOError("cannot start a scan thread: ", e.what());
+      }
+    }
+    cv_.wait(lock, [&] { return results_[u].has_value(); });
+    arrow::Result<Pieces> out = std::move(*results_[u]);
+    results_[u].reset();
+    consumed_ = u + 1;
+    lock.unlock();
+    cv_.notify_all();
+    return out;
+  }
+
+ private:
+  void Work() {
+    std::shared_ptr<parquet::arrow::FileReader> reader;  // reused while units stay in one file
+    int reader_file = -1;
+    while (true) {
+      size_t u = 0;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || failed_ || next_ >= units_.size() || next_ < consumed_ + window_; });
+        if (stop_ || failed_ || next_ >= units_.size()) return;
+        u = next_++;
+      }
+      arrow::Result<Pieces> result = arrow::Status::UnknownError("unit not read");
+      try {
+        result = ReadUnit(units_[u], &reader, &reader_file);
+      } catch (const std::exception& e) {
+        result = arrow::Status::UnknownError("exception while reading a column group: ", e.what());
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!result.ok()) failed_ = true;  // later units are not needed: the consumer stops here
+        results_[u] = std::move(result);
+      }
+      cv_.notify_all();
+    }
+  }
+
+  arrow::Result<Pieces> ReadUnit(const Unit& unit, std::shared_ptr<parquet::arrow::FileReader>* reader,
+                                 int* reader_file) const {
+    const OpenedFile& file = *layout_->files[unit.file];
+    if (*reader_file != unit.file) {
+      reader->reset();
+      ARROW_ASSIGN_OR_RAISE(*reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 0));
+      *reader_file = unit.file;
+    }
+    std::vector<int> rgs;
+    int64_t rows = 0;
+    for (size_t c : unit.chunks) {
+      rgs.push_back(layout_->chunks[c].row_group);
+      rows += layout_->chunks[c].rg_rows;
+    }
+    auto read = (*reader)->ReadRowGroups(rgs, file.LeafColumns(columns_));
+    if (!read.ok()) {  // e.g. a page CRC mismatch: say which file
+      return read.status().WithMessage("cannot read data file '", file.path, "': ", read.status().message());
+    }
+    std::shared_ptr<arrow::Table> table = std::move(read).ValueUnsafe();
+    if (table->num_rows() != rows) {
+      return arrow::Status::IOError("data file '", file.path, "' returned ", table->num_rows(), " rows for ", rows,
+                                    " rows of row groups");
+    }
+    Pieces pieces;
+    pieces.reserve(unit.chunks.size());
+    int64_t offset = 0;
+    for (size_t c : unit.chunks) {
+      const Chunk& chunk = layout_->chunks[c];
+      // Zero-copy unless a column came back split inside this row group.
+      ARROW_ASSIGN_OR_RAISE(auto batch, table->Slice(offset + chunk.skip, chunk.rows)->CombineChunksToBatch());
+      ARROW_ASSIGN_OR_RAISE(batch, Normalize(batch, columns_, *logical_));
+      pieces.push_back(std::move(batch));
+      offset += chunk.rg_rows;
+    }
+    return pieces;
+  }
+
+  const std::shared_ptr<GroupLayout> layout_;
+  const std::vector<std::string> columns_;
+  const std::shared_ptr<arrow::Schema> logical_;
+  const std::vector<Unit> units_;
+  const size_t workers_;
+  const size_t window_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::thread> threads_;
+  std::vector<std::optional<arrow::Result<Pieces>>> results_;
+  size_t next_ = 0;      // next unit a worker starts
+  size_t consumed_ = 0;  // units handed to the consumer
+  bool stop_ = false;
+  bool failed_ = false;
+};
 
 // Streams the selected chunks of one group in row order; `cur` never crosses a chunk boundary.
 struct GroupScan {
@@ -280,77 +440,52 @@ struct GroupScan {
   std::vector<std::string> columns;
   std::shared_ptr<arrow::Schema> logical;
   std::vector<std::vector<size_t>> file_chunks;  // selected chunks per file
-  size_t readahead_groups = 2;
+  size_t workers = 2;
 
-  size_t next_file = 0;
-  const std::vector<size_t>* list = nullptr;
-  size_t list_pos = 0;
-  int64_t rg_consumed = 0;
-  std::shared_ptr<parquet::arrow::FileReader> reader;
-  BatchGenerator gen;
+  std::unique_ptr<GroupPrefetcher> prefetch;
+  size_t next_unit = 0;
+  GroupPrefetcher::Pieces pieces;
+  size_t next_piece = 0;
   std::shared_ptr<arrow::RecordBatch> cur;
   int64_t cur_start = 0;
 
-  arrow::Status OpenNextFile(bool* done) {
-    while (next_file < file_chunks.size() && file_chunks[next_file].empty()) ++next_file;
-    if (next_file >= file_chunks.size()) {
-      *done = true;
-      return arrow::Status::OK();
+  void Plan() {
+    std::vector<GroupPrefetcher::Unit> units;
+    for (size_t f = 0; f < file_chunks.size(); ++f) {
+      int64_t bytes = 0;
+      for (size_t c : file_chunks[f]) {
+        if (units.empty() || units.back().file != static_cast<int>(f) || bytes >= kScanUnitBytes) {
+          units.push_back({static_cast<int>(f), {}});
+          bytes = 0;
+        }
+        units.back().chunks.push_back(c);
+        bytes += std::max<int64_t>(1, layout->chunks[c].memory);
+      }
     }
-    const auto& chunks = file_chunks[next_file];
-    const OpenedFile& file = *layout->files[next_file];
-    ARROW_ASSIGN_OR_RAISE(reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 1 << 16));
-    std::vector<int> rgs;
-    int64_t rows = 0;
-    for (size_t c : chunks) {
-      rgs.push_back(layout->chunks[c].row_group);
-      rows += layout->chunks[c].rg_rows;
-    }
-    int64_t avg = rows / static_cast<int64_t>(rgs.size());
-    ARROW_ASSIGN_OR_RAISE(gen, reader->GetRecordBatchGenerator(reader, rgs, file.LeafColumns(columns),
-                                                               arrow::internal::GetCpuThreadPool(),
-                                                               avg * static_cast<int64_t>(readahead_groups)));
-    list = &chunks;
-    list_pos = 0;
-    rg_consumed = 0;
-    ++next_file;
-    return arrow::Status::OK();
+    prefetch = std::make_unique<GroupPrefetcher>(layout, columns, logical, std::move(units),
+                                                 std::min(workers, kMaxScanWorkers));
   }
 
-  // Loads the next non-empty piece into `cur`; false at the end.
+  // Loads the next chunk's batch into `cur`; false at the end.
   arrow::Result<bool> Next() {
+    if (!prefetch) Plan();
     while (true) {
-      if (!gen) {
-        bool done = false;
-        ARROW_RETURN_NOT_OK(OpenNextFile(&done));
-        if (done) return false;
+      if (next_piece < pieces.size()) {
+        LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
+        const GroupPrefetcher::Unit& unit = prefetch->unit(next_unit - 1);
+        cur = std::move(pieces[next_piece]);
+        cur_start = layout->chunks[unit.chunks[next_piece]].group_start;
+        ++next_piece;
+        return true;
+      }
+      if (next_unit >= prefetch->size()) {
+        pieces.clear();
+        return false;
       }
       LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
-      auto future = gen();  // keep the future alive: result() refers into it
-      const auto& result = future.result();
-      if (!result.ok()) {  // e.g. a page CRC mismatch: say which file
-        const OpenedFile& file = *layout->files[next_file - 1];
-        return result.status().WithMessage("cannot read data file '", file.path, "': ", result.status().message());
-      }
-      auto batch = *result;
-      if (!batch || list_pos >= list->size()) {
-        gen = nullptr;
-        reader.reset();
-        continue;
-      }
-      const Chunk& c = layout->chunks[(*list)[list_pos]];
-      int64_t r0 = rg_consumed, len = batch->num_rows();
-      rg_consumed += len;
-      if (rg_consumed >= c.rg_rows) {
-        ++list_pos;
-        rg_consumed = 0;
-      }
-      int64_t a = std::max(r0, c.skip), b = std::min(r0 + len, c.skip + c.rows);
-      if (a >= b) continue;
-      auto piece = (a == r0 && b == r0 + len) ? batch : batch->Slice(a - r0, b - a);
-      ARROW_ASSIGN_OR_RAISE(cur, Normalize(piece, columns, *logical));
-      cur_start = c.group_start + (a - c.skip);
-      return true;
+      ARROW_ASSIGN_OR_RAISE(pieces, prefetch->Get(next_unit));
+      ++next_unit;
+      next_piece = 0;
     }
   }
 
@@ -642,7 +777,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
     gs.layout = layouts[i];
     gs.columns = plan.columns[group_ids[i]];
     gs.logical = st.schema;
-    gs.readahead_groups = std::max<size_t>(2, parallelism);
+    gs.workers = std::max<size_t>(2, parallelism);
     gs.file_chunks.resize(gs.layout->files.size());
     size_t seg = 0;
     for (size_t ci = 0; ci < gs.layout->chunks.size(); ++ci) {
