@@ -554,3 +554,45 @@ def test_python_filesystem_round_trip(props, fs_root: Path):
         with pytest.raises(loon.LoonFileNotFoundError):
             pyfs.path_info("py/x.bin")
         assert pyfs.metrics()["delete_file_count"] >= 2
+
+
+# ---- root confinement (spec 1.8) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["../escape.bin", "a/../../escape.bin", "/../escape.bin", ".."])
+def test_dot_dot_paths_cannot_leave_the_root(fs, fs_root, path):
+    """Regression: every filesystem call used to follow '..' out of fs.root_path (a write landed
+    next to the root); now each refuses such a path with its fallback code and touches nothing."""
+    lib = library()
+    raw = path.encode()
+    buf = ffi.new("uint8_t[1]")
+    data, size = ffi.new("uint8_t**"), ffi.new("uint64_t*")
+    exists = ffi.new("bool*")
+    out_list = ffi.new("LoonFileInfoList*")
+    writer, reader = ffi.new("FileSystemWriterHandle*"), ffi.new("FileSystemReaderHandle*")
+    (fs_root.parent / "escape.bin").write_bytes(b"outside")
+    calls = {
+        "write_file": lib.loon_filesystem_write_file(fs, raw, len(raw), b"x", 1, ffi.NULL, 0),
+        "open_writer": lib.loon_filesystem_open_writer(fs, raw, len(raw), ffi.NULL, 0, False, writer),
+        "open_writer_conditional": lib.loon_filesystem_open_writer(fs, raw, len(raw), ffi.NULL, 0, True, writer),
+        "read_file": lib.loon_filesystem_read_file(fs, raw, len(raw), 0, 1, buf),
+        "read_file_all": lib.loon_filesystem_read_file_all(fs, raw, len(raw), data, size),
+        "open_reader": lib.loon_filesystem_open_reader(fs, raw, len(raw), 0, reader),
+        "open_reader_sized": lib.loon_filesystem_open_reader(fs, raw, len(raw), 7, reader),
+        "get_file_info": lib.loon_filesystem_get_file_info(fs, raw, len(raw), size),
+        "get_path_info": lib.loon_filesystem_get_path_info(fs, raw, len(raw), exists, ffi.NULL, ffi.NULL),
+        "delete_file": lib.loon_filesystem_delete_file(fs, raw, len(raw)),
+        "create_dir": lib.loon_filesystem_create_dir(fs, raw, len(raw), True),
+        "list_dir": lib.loon_filesystem_list_dir(fs, raw, len(raw), True, out_list),
+    }
+    codes = {name: code_of(result) for name, result in calls.items()}
+    assert codes == dict.fromkeys(calls, 3)
+    assert writer[0] == 0 and reader[0] == 0 and data[0] == ffi.NULL
+    assert (fs_root.parent / "escape.bin").read_bytes() == b"outside"
+    assert sorted(p.name for p in fs_root.parent.iterdir()) == ["escape.bin", fs_root.name]
+
+
+def test_dot_dot_inside_the_root_is_refused_too(fs, fs_root):
+    """'a/../b' would stay inside, but the engine refuses every '..' segment rather than resolving it."""
+    assert code_of(library().loon_filesystem_write_file(fs, b"a/../b.bin", 10, b"x", 1, ffi.NULL, 0)) == 3
+    assert list(fs_root.iterdir()) == []

@@ -768,3 +768,14 @@ def test_retry_after_a_lost_race_resolves_against_the_new_version(txns, props, f
     assert results[slow[OVERWRITE]] == (0, 3)
     paths = [f.path for f in manifest_of(txns.begin()).column_groups.files]
     assert paths == [f"{BASE}/_data/v0_0.parquet", f"{BASE}/_data/slow1_0.parquet"]
+
+
+def test_base_path_cannot_leave_the_root(txns, fs_root):
+    """Regression: begin on '../x' used to list and read outside fs.root_path (commit then failed
+    with 4); the filesystem now refuses '..' at begin, with begin's fallback code 3."""
+    (fs_root.parent / "outside" / "_metadata").mkdir(parents=True)
+    code, handle = txns.begin_code(base="../outside")
+    assert code == 3 and handle == 0
+    code, handle = txns.begin_code(base="ok/../../outside", read_version=1)
+    assert code == 3 and handle == 0
+    assert list((fs_root.parent / "outside" / "_metadata").iterdir()) == []

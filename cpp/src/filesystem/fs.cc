@@ -29,6 +29,14 @@ std::string NormalizePath(const std::string& path) {
   return start == std::string::npos ? std::string() : path.substr(start);
 }
 
+arrow::Result<std::string> RootRelative(const std::string& path) {
+  std::string rel = NormalizePath(path);
+  for (const auto& part : arrow::fs::internal::SplitAbstractPath(rel)) {
+    if (part == "..") return arrow::Status::Invalid("path escapes the filesystem root: '", path, "'");
+  }
+  return rel;
+}
+
 std::string JoinPath(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   if (b.empty()) return a;
@@ -271,10 +279,7 @@ class LocalLoonFileSystem : public LoonFileSystem {
 
  private:
   arrow::Result<std::string> Absolute(const std::string& path) const {
-    std::string rel = fs::NormalizePath(path);
-    for (const auto& part : arrow::fs::internal::SplitAbstractPath(rel)) {
-      if (part == "..") return arrow::Status::Invalid("path escapes the filesystem root: '", path, "'");
-    }
+    ARROW_ASSIGN_OR_RAISE(std::string rel, RootRelative(path));
     return JoinPath(root_, rel);
   }
 
@@ -340,29 +345,33 @@ std::shared_ptr<arrow::io::OutputStream> LoonFileSystem::WrapOutput(std::shared_
 
 arrow::Result<arrow::fs::FileInfo> LoonFileSystem::GetFileInfo(const std::string& path) {
   metrics_->get_file_info_count++;
-  return Track(base_->GetFileInfo(fs::NormalizePath(path)));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  return Track(base_->GetFileInfo(rel));
 }
 
 arrow::Result<arrow::fs::FileInfoVector> LoonFileSystem::GetFileInfo(const arrow::fs::FileSelector& select) {
   metrics_->get_file_info_count++;
   arrow::fs::FileSelector sel = select;
-  sel.base_dir = fs::NormalizePath(select.base_dir);
+  ARROW_ASSIGN_OR_RAISE(sel.base_dir, Track(RootRelative(select.base_dir)));
   return Track(base_->GetFileInfo(sel));
 }
 
 arrow::Status LoonFileSystem::CreateDir(const std::string& path, bool recursive) {
   metrics_->create_dir_count++;
-  return Track(base_->CreateDir(fs::NormalizePath(path), recursive));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  return Track(base_->CreateDir(rel, recursive));
 }
 
 arrow::Status LoonFileSystem::DeleteDir(const std::string& path) {
   metrics_->delete_dir_count++;
-  return Track(base_->DeleteDir(fs::NormalizePath(path)));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  return Track(base_->DeleteDir(rel));
 }
 
 arrow::Status LoonFileSystem::DeleteDirContents(const std::string& path, bool missing_dir_ok) {
   metrics_->delete_dir_count++;
-  return Track(base_->DeleteDirContents(fs::NormalizePath(path), missing_dir_ok));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  return Track(base_->DeleteDirContents(rel, missing_dir_ok));
 }
 
 arrow::Status LoonFileSystem::DeleteRootDirContents() {
@@ -372,17 +381,22 @@ arrow::Status LoonFileSystem::DeleteRootDirContents() {
 
 arrow::Status LoonFileSystem::DeleteFile(const std::string& path) {
   metrics_->delete_file_count++;
-  return Track(base_->DeleteFile(fs::NormalizePath(path)));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  return Track(base_->DeleteFile(rel));
 }
 
 arrow::Status LoonFileSystem::Move(const std::string& src, const std::string& dest) {
   metrics_->move_count++;
-  return Track(base_->Move(fs::NormalizePath(src), fs::NormalizePath(dest)));
+  ARROW_ASSIGN_OR_RAISE(std::string from, Track(RootRelative(src)));
+  ARROW_ASSIGN_OR_RAISE(std::string to, Track(RootRelative(dest)));
+  return Track(base_->Move(from, to));
 }
 
 arrow::Status LoonFileSystem::CopyFile(const std::string& src, const std::string& dest) {
   metrics_->copy_file_count++;
-  return Track(base_->CopyFile(fs::NormalizePath(src), fs::NormalizePath(dest)));
+  ARROW_ASSIGN_OR_RAISE(std::string from, Track(RootRelative(src)));
+  ARROW_ASSIGN_OR_RAISE(std::string to, Track(RootRelative(dest)));
+  return Track(base_->CopyFile(from, to));
 }
 
 arrow::Result<std::shared_ptr<arrow::io::InputStream>> LoonFileSystem::OpenInputStream(const std::string& path) {
@@ -390,7 +404,8 @@ arrow::Result<std::shared_ptr<arrow::io::InputStream>> LoonFileSystem::OpenInput
     metrics_->failed_count++;
     return arrow::Status::IOError("injected fault: fs.open_input.fail");
   }
-  ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputStream(fs::NormalizePath(path))));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputStream(rel)));
   return std::make_shared<CountingInputStream>(std::move(raw), metrics_);
 }
 
@@ -399,7 +414,8 @@ arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> LoonFileSystem::Open
     metrics_->failed_count++;
     return arrow::Status::IOError("injected fault: fs.open_input.fail");
   }
-  ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputFile(fs::NormalizePath(path))));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputFile(rel)));
   return std::make_shared<CountingInputFile>(std::move(raw), metrics_);
 }
 
@@ -407,7 +423,8 @@ arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> LoonFileSystem::Open
     const arrow::fs::FileInfo& info) {
   // A caller that knows the size skips the metadata lookup (and, as upstream, the open fault).
   arrow::fs::FileInfo inner = info;
-  inner.set_path(fs::NormalizePath(info.path()));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(info.path())));
+  inner.set_path(rel);
   ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputFile(inner)));
   return std::make_shared<CountingInputFile>(std::move(raw), metrics_);
 }
@@ -418,7 +435,7 @@ arrow::Result<std::shared_ptr<arrow::io::OutputStream>> LoonFileSystem::OpenOutp
     metrics_->failed_count++;
     return arrow::Status::IOError("injected fault: fs.open_output.fail");
   }
-  std::string rel = fs::NormalizePath(path);
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
   // Object stores have no directories; make local behave the same by creating parents.
   std::string parent = arrow::fs::internal::GetAbstractPathParent(rel).first;
   if (!parent.empty()) (void)base_->CreateDir(parent, true);
@@ -433,7 +450,8 @@ arrow::Result<std::shared_ptr<arrow::io::OutputStream>> LoonFileSystem::OpenAppe
     metrics_->failed_count++;
     return arrow::Status::IOError("injected fault: fs.open_output.fail");
   }
-  ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenAppendStream(fs::NormalizePath(path), metadata)));
+  ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenAppendStream(rel, metadata)));
   metrics_->write_count++;
   return WrapOutput(std::move(raw));
 }

@@ -133,6 +133,8 @@ std::shared_ptr<LoonFileSystem> AsLoon(const std::shared_ptr<arrow::fs::FileSyst
 
 // Drops leading slashes so the path stays inside the filesystem root.
 std::string NormalizePath(const std::string& path);
+// NormalizePath, refusing a ".." segment (it would leave the filesystem root, spec 1.8).
+arrow::Result<std::string> RootRelative(const std::string& path);
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(const std::string& a, const std::string& b);
 // True when `path` has a URI scheme ("s3://...", "local:///...").
