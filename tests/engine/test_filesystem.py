@@ -596,3 +596,14 @@ def test_dot_dot_inside_the_root_is_refused_too(fs, fs_root):
     """'a/../b' would stay inside, but the engine refuses every '..' segment rather than resolving it."""
     assert code_of(library().loon_filesystem_write_file(fs, b"a/../b.bin", 10, b"x", 1, ffi.NULL, 0)) == 3
     assert list(fs_root.iterdir()) == []
+
+
+def test_relative_root_is_relative_to_the_process_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, handle = get_fs(loon.Properties({"fs.storage_type": "local", "fs.root_path": "rel/root"}))
+    try:
+        assert code == 0
+        write(handle, "f.bin", b"cwd")
+        assert (tmp_path / "rel" / "root" / "f.bin").read_bytes() == b"cwd"
+    finally:
+        library().loon_filesystem_destroy(handle)

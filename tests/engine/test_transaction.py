@@ -779,3 +779,21 @@ def test_base_path_cannot_leave_the_root(txns, fs_root):
     code, handle = txns.begin_code(base="ok/../../outside", read_version=1)
     assert code == 3 and handle == 0
     assert list((fs_root.parent / "outside" / "_metadata").iterdir()) == []
+
+
+def test_base_path_with_a_uri_goes_to_the_extfs_alias(props, fs_root, tmp_path):
+    """Spec 1.8: a base path with a scheme is served by the matching ``extfs.<alias>.*`` set."""
+    ext_root = tmp_path / "ext"
+    p = props.merged(
+        {"extfs.e.storage_type": "local", "extfs.e.root_path": str(ext_root), "extfs.e.bucket_name": "local"}
+    )
+    uri = "local:///local/ds"
+    g = ColumnGroups([ColumnGroup(["id"], "parquet", [ColumnGroupFile(f"{uri}/_data/x.parquet", 0, 3)])])
+    assert loon.commit_groups(uri, g, p) == 1
+    assert (ext_root / "ds" / "_metadata" / "manifest-1.avro").is_file()
+    assert versions(fs_root) == []  # nothing under the default root
+    version, m = loon.open_manifest(uri, p)
+    assert version == 1 and [f.path for f in m.column_groups.files] == [f"{uri}/_data/x.parquet"]
+    with pytest.raises(loon.ArrowError) as info:  # no alias for this bucket
+        loon.Transaction("local:///elsewhere/ds", p)
+    assert info.value.code == 3
