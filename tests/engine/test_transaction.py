@@ -797,3 +797,21 @@ def test_base_path_with_a_uri_goes_to_the_extfs_alias(props, fs_root, tmp_path):
     with pytest.raises(loon.ArrowError) as info:  # no alias for this bucket
         loon.Transaction("local:///elsewhere/ds", p)
     assert info.value.code == 3
+
+
+def test_merge_of_added_groups_needs_matching_rows_on_the_newest_version(txns, props, our_engine):
+    loon.commit_groups(BASE, ColumnGroups([group(["id"], [10])]), props)
+    a, b, narrow = (txns.begin(resolve=MERGE) for _ in range(3))
+    assert add_group(a, group(["x"], [10], "x")) == 0
+    assert add_group(b, group(["y"], [10], "y")) == 0
+    assert append(narrow, [group(["id"], [5], "narrow")]) == 0
+    assert commit(a) == 2
+    assert commit(b) == 3  # a different new column with the same rows commutes
+    assert commit_code(narrow)[0] == 112  # one group appended, the newest version has three
+    grow, late_add = txns.begin(resolve=MERGE), txns.begin(resolve=MERGE)
+    assert append(grow, [group(["id"], [5], "i5"), group(["x"], [5], "x5"), group(["y"], [5], "y5")]) == 0
+    assert add_group(late_add, group(["z"], [10], "z")) == 0  # matches its snapshot (10 rows)
+    assert commit(grow) == 4
+    assert commit_code(late_add)[0] == 112  # the newest version has 15 rows
+    m = manifest_of(txns.begin())
+    assert [(g.columns, g.num_rows) for g in m.column_groups] == [(["id"], 15), (["x"], 15), (["y"], 15)]
