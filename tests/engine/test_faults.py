@@ -211,7 +211,9 @@ def test_manifest_read_fail_fires_only_for_versions_above_0(props):
     assert loon.open_manifest(BASE, props)[0] == 1  # the count is used up
 
 
-@pytest.mark.parametrize("point", ["manifest.write.fail", "fs.open_output.fail"])
+@pytest.mark.parametrize(
+    "point", ["manifest.write.fail", "fs.open_output.fail", "fs.write.fail", "fs.short_write.fail"]
+)
 def test_commit_write_faults_are_4_and_leave_no_version(pending, fs_root, point):
     assert enable_code(point.encode(), 1) == 0
     assert pending.attempt() == (4, -1)
@@ -277,3 +279,31 @@ def test_s3_points_never_fire_on_local_storage(pending, props):
         fs.write("s3.bin", b"local")
         assert fs.read_all("s3.bin") == b"local"
     assert pending.attempt() == (0, 1)
+
+
+def test_fs_write_faults_in_filesystem_streams_are_3(props, fs_root, our_engine):
+    lib = library()
+    with loon.Filesystem(props) as fs:
+        assert enable_code(b"fs.write.fail", 1) == 0
+        assert code_of(lib.loon_filesystem_write_file(fs.handle, b"w.bin", 5, b"abcdef", 6, ffi.NULL, 0)) == 3
+        assert enable_code(b"fs.short_write.fail", 1) == 0
+        writer = fs.open_writer("torn.bin")
+        try:
+            assert code_of(lib.loon_filesystem_writer_write(writer._handle, b"abcdef", 6)) == 3
+            check(lib.loon_filesystem_writer_close(writer._handle))
+        finally:
+            writer.destroy()
+        assert (fs_root / "torn.bin").read_bytes() == b"abc"  # half the bytes, then the failure
+        fs.write("w.bin", b"abcdef")  # both counts are spent
+        assert fs.read_all("w.bin") == b"abcdef"
+
+
+def test_fs_open_input_fail_breaks_manifest_reads(props):
+    loon.commit_groups(BASE, group("v1"), props)
+    assert enable_code(b"fs.open_input.fail", 2) == 0
+    with pytest.raises(loon.ArrowError) as begin_error:
+        loon.Transaction(BASE, props, read_version=1)
+    with pytest.raises(loon.ArrowError) as read_error:
+        loon.read_manifest_file(f"{BASE}/_metadata/manifest-1.avro", props)
+    assert begin_error.value.code == 3 and read_error.value.code == 3
+    assert loon.open_manifest(BASE, props)[1].num_rows == 5
