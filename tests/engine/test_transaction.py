@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -751,18 +752,24 @@ def test_retry_after_a_lost_race_resolves_against_the_new_version(txns, props, f
         results[h] = commit_code(h)
 
     threads = [threading.Thread(target=run, args=(h,)) for h in [*slow.values(), slow_fail_retry]]
-    try:
-        loon.faults.enable("sleep.before.commit.manifest", 3)  # each slow committer sleeps once
-        for t in threads:
-            t.start()
-        fast = txns.begin()
-        threading.Event().wait(1.0)  # all three are asleep after resolving against version 1
-        assert append(fast, [group(["id", "vec"], [1], "fast")]) == 0
-        assert commit(fast) == 2
-        for t in threads:
-            t.join(20)
-    finally:
-        loon.faults.disable_all()
+    fast = txns.begin()
+    assert append(fast, [group(["id", "vec"], [1], "fast")]) == 0
+    with loon.Filesystem(props) as fs:  # the instance the transactions use: its listings count
+        try:
+            loon.faults.enable("sleep.before.commit.manifest", 3)  # each slow committer sleeps once
+            fs.reset_metrics()
+            for t in threads:
+                t.start()
+            # Each slow commit lists _metadata once (resolving against version 1), then sleeps.
+            deadline = time.monotonic() + 4
+            while fs.metrics()["get_file_info_count"] < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)
+            assert commit(fast) == 2  # the sleep count is spent: this commit does not sleep
+            for t in threads:
+                t.join(20)
+        finally:
+            loon.faults.disable_all()
     assert results[slow[FAIL]][0] == 111
     assert results[slow_fail_retry][0] == 112
     assert results[slow[OVERWRITE]] == (0, 3)
