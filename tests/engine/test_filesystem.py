@@ -607,3 +607,29 @@ def test_relative_root_is_relative_to_the_process_cwd(tmp_path, monkeypatch):
         assert (tmp_path / "rel" / "root" / "f.bin").read_bytes() == b"cwd"
     finally:
         library().loon_filesystem_destroy(handle)
+
+
+def test_instance_cache_keeps_16_configurations(tmp_path):
+    """Spec 2.10: instances are cached LRU with 16 entries; the 17th configuration evicts the
+    least recently used one, whose next handle starts with fresh counters."""
+
+    def local(name: str) -> loon.Properties:
+        return loon.Properties({"fs.storage_type": "local", "fs.root_path": str(tmp_path / name)})
+
+    _, first = get_fs(local("r0"))
+    write(first, "x.bin", b"abc")
+    library().loon_filesystem_destroy(first)
+    for i in range(1, 16):  # 15 more configurations: r0 is still cached
+        _, h = get_fs(local(f"r{i}"))
+        library().loon_filesystem_destroy(h)
+    _, again = get_fs(local("r0"))
+    assert metrics(again)["write_bytes"] == 3  # same instance (r0 is now the most recent)
+    library().loon_filesystem_destroy(again)
+    for i in range(16, 32):  # 16 new configurations push r0 out
+        _, h = get_fs(local(f"r{i}"))
+        library().loon_filesystem_destroy(h)
+    _, evicted = get_fs(local("r0"))
+    try:
+        assert metrics(evicted)["write_bytes"] == 0
+    finally:
+        library().loon_filesystem_destroy(evicted)
