@@ -437,10 +437,7 @@ struct Writer::Impl {
     ARROW_ASSIGN_OR_RAISE(auto buffered, arrow::io::BufferedOutputStream::Create(
                                              kOutputBufferBytes, arrow::default_memory_pool(), raw));
     g.sink = std::make_shared<TailTrackingStream>(buffered);
-    // use_threads: columns of a row group are encoded in parallel on Arrow's CPU pool. Safe here
-    // because no writer runs on that pool itself (groups flush on ParallelFor's own threads or the
-    // singleton pool), so a column task never waits behind the writer that queued it.
-    auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)->build();
+    auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
     std::shared_ptr<parquet::WriterProperties> writer_props;
     PARQUET_CATCH_NOT_OK(writer_props = MakeWriterProperties(g));
     auto opened = parquet::arrow::FileWriter::Open(*g.schema, arrow::default_memory_pool(), g.sink, writer_props,
@@ -481,10 +478,8 @@ struct Writer::Impl {
 
   arrow::Status WriteRowGroup(GroupWriter& g, std::vector<std::shared_ptr<arrow::RecordBatch>>& pieces,
                               int64_t rows, int64_t bytes) {
-    // A buffered row group encodes (and compresses) its columns in parallel on Arrow's CPU pool;
-    // the file is laid out as with WriteTable (column chunks in schema order, one row group).
-    ARROW_RETURN_NOT_OK(g.writer->NewBufferedRowGroup());
-    for (const auto& piece : pieces) ARROW_RETURN_NOT_OK(g.writer->WriteRecordBatch(*piece));
+    ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(g.schema, pieces));
+    ARROW_RETURN_NOT_OK(g.writer->WriteTable(*table, std::max<int64_t>(1, rows)));
     if (!g.row_group_meta.empty()) g.row_group_meta.push_back(';');
     g.row_group_meta += std::to_string(bytes) + "|" + std::to_string(rows) + "|" + std::to_string(g.file_rows);
     g.file_rows += rows;

@@ -1,6 +1,5 @@
-"""The writer encodes each row group's columns in parallel (buffered row groups on Arrow's CPU
-pool): files keep the ~1 MiB row-group layout and values, also for several writers at once,
-column groups flushed concurrently, many row groups and encrypted files."""
+"""Writer output layout and values: ~1 MiB row groups with columns in schema order, several
+writers at once with column groups flushed concurrently, encrypted files, every codec."""
 
 from __future__ import annotations
 
