@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -79,3 +81,32 @@ def test_codecs_round_trip(props, codec):
     groups = loon.write_dataset(f"c-{codec}", table, props.merged({"writer.compression": codec}))
     with loon.Reader(groups, table.schema, properties=props) as reader:
         assert reader.scan().equals(table)
+
+
+def _encodings(fs_root, groups) -> dict[str, set[str]]:
+    meta = pq.ParquetFile(local_files(fs_root, groups)[0]).metadata
+    rg = meta.row_group(0)
+    return {rg.column(c).path_in_schema: set(rg.column(c).encodings) for c in range(meta.num_columns)}
+
+
+def test_dictionary_decided_from_the_whole_sample(props, fs_root):
+    # Columns whose distinct values in a row group's worth of rows exceed the dictionary page limit
+    # are written plain; a low-cardinality prefix must not hide a high-cardinality rest.
+    rows = 200_000
+    ids = np.arange(rows, dtype=np.int64)
+    table = pa.table(
+        {
+            "distinct": pa.array(ids),
+            "late_distinct": pa.array(np.where(ids < 40_000, 0, ids)),
+            "few": pa.array(ids % 100),
+            "vector": pa.FixedSizeListArray.from_arrays(
+                pa.array(np.random.default_rng(3).random(rows * 8, dtype=np.float32)), 8
+            ),
+        }
+    )
+    for column in ("distinct", "late_distinct", "few"):
+        groups = loon.write_dataset(f"dict-{column}", table.select([column]), props)
+        enc = _encodings(fs_root, groups)[column]
+        assert ("RLE_DICTIONARY" in enc) == (column == "few"), (column, enc)
+    groups = loon.write_dataset("dict-vector", table.select(["vector"]), props)
+    assert "RLE_DICTIONARY" not in _encodings(fs_root, groups)["vector.list.element"]

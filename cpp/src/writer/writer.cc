@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <regex>
 #include <thread>
@@ -394,11 +395,20 @@ struct Writer::Impl {
       int64_t valid = std::max<int64_t>(1, column->length() - column->null_count());
       // Only a sample bigger than the limit can prove anything.
       if (bytes <= limit) continue;
-      auto distinct = arrow::compute::CallFunction("count_distinct", {column});
-      if (!distinct.ok()) continue;
-      int64_t n = std::static_pointer_cast<arrow::Int64Scalar>(distinct->scalar())->value;
-      int64_t dict_bytes = n * bytes / valid;
-      if (dict_bytes > limit) g->plain_columns.push_back(path);
+      // Distinct values of a prefix are a lower bound: when a prefix already exceeds the limit the
+      // answer is that of the whole sample (plain), at a fraction of the hashing (a 1 MiB sample
+      // of random floats took ~10 ms, 3% of writing a 58 MB vector table).
+      auto exceeds = [&](const std::shared_ptr<arrow::Array>& values) -> std::optional<bool> {
+        auto distinct = arrow::compute::CallFunction("count_distinct", {values});
+        if (!distinct.ok()) return std::nullopt;
+        int64_t n = std::static_pointer_cast<arrow::Int64Scalar>(distinct->scalar())->value;
+        return n * bytes / valid > limit;
+      };
+      int64_t prefix = 2 * limit * valid / bytes + 1;
+      std::optional<bool> plain;
+      if (prefix < column->length()) plain = exceeds(column->Slice(0, prefix));
+      if (!plain.value_or(false)) plain = exceeds(column);
+      if (plain.value_or(false)) g->plain_columns.push_back(path);
     }
     return arrow::Status::OK();
   }
