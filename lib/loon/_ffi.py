@@ -54,9 +54,12 @@ def library():
             tried = candidate_paths()
             for path in tried:
                 if path.is_file():
-                    _lib = ffi.dlopen(str(path), ffi.RTLD_NOW | ffi.RTLD_LOCAL)
+                    lib = ffi.dlopen(str(path), ffi.RTLD_NOW | ffi.RTLD_LOCAL)
                     _libc = ffi.dlopen(None)
+                    _resolve_all(lib)
+                    _resolve_all(_libc, ["free"])
                     _path = path
+                    _lib = lib
                     break
             else:
                 where = ", ".join(str(p) for p in tried)
@@ -64,6 +67,22 @@ def library():
                     f"{LIBRARY_NAME} not found (looked in: {where}); run `make build` or set LOON_LIBRARY"
                 )
     return _lib
+
+
+def _resolve_all(lib, names=None) -> None:
+    """Creates every cffi accessor of ``lib`` now instead of on first use.
+
+    cffi creates accessors lazily under ``ffi._lock``, a non-reentrant lock it also holds while
+    parsing a type string (``ffi.new("...")``). A cyclic garbage collection inside that section runs
+    ``__del__`` methods; a destructor calling a function for the first time (e.g.
+    ``loon_reader_destroy`` of a Reader with a key retriever, which only the cycle GC frees) then
+    waited for the lock forever.
+    """
+    for name in names if names is not None else dir(lib):
+        try:
+            getattr(lib, name)
+        except AttributeError:  # declared in our header, absent from this library
+            pass
 
 
 def libc():

@@ -510,3 +510,26 @@ def test_set_keyretriever_ignores_null_arguments(encrypted):
         assert stream_table(handle).equals(table)
     finally:
         lib.loon_reader_destroy(handle)
+
+
+def test_encrypted_without_key_metadata_asks_retriever_for_empty_metadata(props):
+    """writer.enc.meta left empty: parquet has no metadata to hand to a retriever, so such files were
+    unreadable ("No footer key or key metadata"); the engine asks the retriever for the key of b""."""
+    table = data.make_table(800, batch_rows=400)
+    key = b"0123456789abcdef"
+    groups = loon.write_dataset(
+        "nometa", table, props.merged({"writer.enc.enable": True, "writer.enc.key": key.decode()})
+    )
+    seen: list[bytes] = []
+    with loon.Reader(groups, table.schema, properties=props) as reader:
+        reader.set_key_retriever(lambda m: (seen.append(m), key)[1])
+        assert reader.scan().equals(table.combine_chunks())
+        assert reader.take([799, 0]).equals(table.take([799, 0]))
+    assert seen and set(seen) == {b""}
+    with loon.Reader(groups, table.schema, properties=props) as reader:
+        reader.set_key_retriever(lambda m: b"z" * 16)
+        with pytest.raises(loon.ArrowError):
+            reader.scan()  # a wrong key is still an error
+        reader.set_key_retriever(lambda m: None)
+        with pytest.raises(loon.ArrowError):
+            reader.take([0])

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -54,49 +55,58 @@ arrow::Status ParallelFor(size_t n, size_t parallelism, const std::function<arro
     for (size_t i = 0; i < n; ++i) ARROW_RETURN_NOT_OK(fn(i));
     return arrow::Status::OK();
   }
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex error_mutex;
-  arrow::Status first_error;
-  auto work = [&]() {
-    while (!failed.load()) {
-      size_t i = next.fetch_add(1);
+  // Shared with helper tasks, which may start after this call returned: they then claim no item
+  // and never touch `fn`.
+  struct State {
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex mutex;
+    std::condition_variable cv;
+    size_t done = 0;            // items finished or skipped (guarded by mutex)
+    arrow::Status first_error;  // guarded by mutex
+  };
+  auto state = std::make_shared<State>();
+  auto work = [state, n, &fn]() {
+    for (;;) {
+      size_t i = state->next.fetch_add(1);
       if (i >= n) return;
       arrow::Status st;
-      try {
-        st = fn(i);
-      } catch (const std::exception& e) {
-        st = arrow::Status::UnknownError("exception in worker: ", e.what());
+      if (!state->failed.load()) {
+        try {
+          st = fn(i);
+        } catch (const std::exception& e) {
+          st = arrow::Status::UnknownError("exception in worker: ", e.what());
+        } catch (...) {
+          st = arrow::Status::UnknownError("unknown exception in worker");
+        }
       }
+      std::lock_guard<std::mutex> lock(state->mutex);
       if (!st.ok()) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (first_error.ok()) first_error = st;
-        failed.store(true);
+        if (state->first_error.ok()) state->first_error = st;
+        state->failed.store(true);
       }
+      if (++state->done == n) state->cv.notify_all();
     }
   };
   auto pool = CurrentPool();
   if (pool) {
-    std::vector<arrow::Future<>> futures;
-    for (size_t w = 0; w < workers; ++w) {
-      auto fut = arrow::Future<>::Make();
-      auto st = pool->Spawn([work, fut]() mutable {
-        work();
-        fut.MarkFinished();
-      });
-      if (!st.ok()) {
-        work();  // pool is shutting down: do the work on this thread
-        fut.MarkFinished();
-      }
-      futures.push_back(fut);
+    // The calling thread works too and waits only for items already started, never for queued
+    // helpers: nested calls (a scan opening group layouts that open files) on a pool whose threads
+    // all wait in an outer call used to deadlock.
+    for (size_t w = 1; w < workers; ++w) {
+      if (!pool->Spawn(work).ok()) break;  // shutting down: this thread does the rest
     }
-    for (auto& f : futures) f.Wait();
-  } else {
-    std::vector<std::thread> threads;
-    for (size_t w = 0; w < workers; ++w) threads.emplace_back(work);
-    for (auto& t : threads) t.join();
+    work();
+    std::unique_lock<std::mutex> lock(state->mutex);
+    state->cv.wait(lock, [&] { return state->done == n; });
+    return state->first_error;
   }
-  return first_error;
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  std::lock_guard<std::mutex> lock(state->mutex);
+  return state->first_error;
 }
 
 }  // namespace loon
