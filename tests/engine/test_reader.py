@@ -533,3 +533,41 @@ def test_encrypted_without_key_metadata_asks_retriever_for_empty_metadata(props)
         reader.set_key_retriever(lambda m: None)
         with pytest.raises(loon.ArrowError):
             reader.take([0])
+
+
+def test_scan_batches_never_cross_a_chunk_boundary_of_any_group(props):
+    """Two groups chunked differently (files of 500 vs 700 rows): no batch spans either boundary."""
+    table = data.make_table(3500).combine_chunks()
+
+    def group(base: str, columns: list[str], rows_per_file: int) -> loon.ColumnGroup:
+        part = table.select(columns)
+        with loon.Writer(base, part.schema, props.merged({"writer.file_rolling.size": 1})) as w:
+            for start in range(0, table.num_rows, rows_per_file):
+                w.write(part.slice(start, rows_per_file).combine_chunks().to_batches()[0])
+                w.flush()
+        assert [f.num_rows for f in w.column_groups[0].files] == [rows_per_file] * (3500 // rows_per_file)
+        return w.column_groups[0]
+
+    groups = ColumnGroups([group("a", ["id", "name"], 500), group("b", ["value"], 700)])
+    bounds = set(range(500, 3500, 500)) | set(range(700, 3500, 700))
+    with loon.Reader(groups, table.schema, properties=props.merged({"reader.record_batch_max_rows": 4096})) as r:
+        batches = list(r.iter_batches())
+    start = 0
+    for b in batches:
+        assert not any(start < x < start + b.num_rows for x in bounds), (start, b.num_rows)
+        start += b.num_rows
+    assert pa.Table.from_batches(batches).equals(table)
+
+
+def test_take_rows_fault_code_3(dataset):
+    if not loon.fault_injection_enabled():
+        pytest.skip("engine built without fault injection")
+    table, groups, props = dataset
+    err, handle, _ = raw_reader_new(groups, table.schema, props)
+    try:
+        with loon.injected("take_rows.fail", 1):
+            assert raw_take(handle, [0, 5])[0] == 3
+        err, got = raw_take(handle, [0, 5])  # one-time: the next take works
+        assert err == 0 and got.equals(table.take([0, 5]))
+    finally:
+        library().loon_reader_destroy(handle)
