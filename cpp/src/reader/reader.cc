@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -44,6 +45,71 @@ void EnsureComputeInitialized() {
 }
 
 size_t HardwareThreads() { return std::max<unsigned>(1, std::thread::hardware_concurrency()); }
+
+// Persistent threads for reading in parallel (layouts, take, get_chunks) when no singleton pool
+// is set. ParallelFor starts fresh threads per call, and each new thread gets a fresh allocator
+// heap: everything it decoded landed on newly faulted pages (the kernel zeroing them was 14% of
+// a get_chunks profile).
+arrow::internal::ThreadPool* ReadPool() {
+  static std::shared_ptr<arrow::internal::ThreadPool> pool = [] {
+    auto made = arrow::internal::ThreadPool::MakeEternal(static_cast<int>(std::max<size_t>(4, HardwareThreads())));
+    return made.ok() ? *made : nullptr;
+  }();
+  return pool.get();
+}
+
+// ParallelFor's contract (fn(0..n-1), at most EffectiveParallelism(parallelism) at once, first
+// error returned, the rest skipped) on ReadPool. The calling thread takes items too and waits only
+// for items already started, so nesting (a scan opening group layouts that open files) cannot
+// deadlock on a busy pool. With a singleton pool, ParallelFor runs the items on it as before.
+arrow::Status ParallelRead(size_t n, size_t parallelism, const std::function<arrow::Status(size_t)>& fn) {
+  size_t workers = std::min(n, EffectiveParallelism(parallelism));
+  arrow::internal::ThreadPool* pool = ReadPool();
+  if (workers <= 1 || SingletonPoolSize() > 0 || pool == nullptr) return ParallelFor(n, parallelism, fn);
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t next = 0;
+    size_t active = 0;
+    bool failed = false;
+    arrow::Status first_error;
+  };
+  auto state = std::make_shared<State>();
+  // Helpers may start after this call returned: they then find no item and never touch `fn`.
+  auto run = [state, n, &fn]() {
+    while (true) {
+      size_t i = 0;
+      {
+        std::lock_guard<std::mutex> lock(state->mu);
+        if (state->failed || state->next >= n) return;
+        i = state->next++;
+        ++state->active;
+      }
+      arrow::Status st;
+      try {
+        st = fn(i);
+      } catch (const std::exception& e) {
+        st = arrow::Status::UnknownError("exception in worker: ", e.what());
+      }
+      {
+        std::lock_guard<std::mutex> lock(state->mu);
+        --state->active;
+        if (!st.ok() && !state->failed) {
+          state->failed = true;
+          state->first_error = st;
+        }
+      }
+      state->cv.notify_all();
+    }
+  };
+  for (size_t w = 1; w < workers; ++w) {
+    if (!pool->Spawn(run).ok()) break;  // shutting down: this thread does the rest
+  }
+  run();
+  std::unique_lock<std::mutex> lock(state->mu);
+  state->cv.wait(lock, [&] { return state->active == 0; });
+  return state->first_error;
+}
 
 // Bridges parquet's key retriever to the C callback; copies the key at once (the callback owns it).
 class CallbackKeyRetriever : public parquet::DecryptionKeyRetriever {
@@ -114,6 +180,7 @@ arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader
   arrow_props.set_use_threads(use_threads);
   arrow_props.set_cache_options(arrow::io::CacheOptions::LazyDefaults());
   if (batch_size > 0) arrow_props.set_batch_size(batch_size);
+  parquet::arrow::FileReaderBuilder builder;
   // `footer_key` is set only for files encrypted without key metadata (writer.enc.meta empty):
   // parquet then cannot consult the retriever, so we ask it for the key of "" ourselves.
   auto open = [&](const std::string* footer_key) -> arrow::Status {
@@ -128,7 +195,6 @@ arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader
     // Reuse the parsed footer unless decryption is involved (the decryptor comes from parsing it).
     return builder.Open(input, reader_props, key_retriever == nullptr ? metadata : nullptr);
   };
-  parquet::arrow::FileReaderBuilder builder;
   auto st = open(nullptr);
   if (!st.ok() && key_retriever != nullptr && st.message().find("No footer key or key metadata") != std::string::npos) {
     const char* key = key_retriever("");
@@ -228,7 +294,7 @@ arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& pr
   auto layout = std::make_shared<GroupLayout>();
   layout->group = &group;
   layout->files.resize(group.files.size());
-  ARROW_RETURN_NOT_OK(ParallelFor(group.files.size(), parallelism, [&](size_t i) -> arrow::Status {
+  ARROW_RETURN_NOT_OK(ParallelRead(group.files.size(), parallelism, [&](size_t i) -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(layout->files[i], OpenDataFile(props, group.files[i], key_retriever));
     return arrow::Status::OK();
   }));
@@ -268,11 +334,11 @@ arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& pr
 
 arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& layout, size_t chunk,
                                                              const std::vector<std::string>& columns,
-                                                             const arrow::Schema& logical_schema) {
+                                                             const arrow::Schema& logical_schema, bool use_threads) {
   LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
   const Chunk& c = layout.chunks[chunk];
   const OpenedFile& file = *layout.files[c.file];
-  ARROW_ASSIGN_OR_RAISE(auto reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 0));
+  ARROW_ASSIGN_OR_RAISE(auto reader, file.NewReader(/*pre_buffer=*/true, use_threads, 0));
   auto read = reader->ReadRowGroup(c.row_group, file.LeafColumns(columns));
   if (!read.ok()) {
     return read.status().WithMessage("cannot read data file '", file.path, "': ", read.status().message());
@@ -740,7 +806,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
   std::vector<int> group_ids;
   for (const auto& [g, cols] : plan.columns) group_ids.push_back(g);
   std::vector<std::shared_ptr<GroupLayout>> layouts(group_ids.size());
-  ARROW_RETURN_NOT_OK(ParallelFor(group_ids.size(), parallelism, [&](size_t i) -> arrow::Status {
+  ARROW_RETURN_NOT_OK(ParallelRead(group_ids.size(), parallelism, [&](size_t i) -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(layouts[i], OpenGroupLayout(st.props, st.groups[group_ids[i]], kr, parallelism));
     return arrow::Status::OK();
   }));
@@ -821,7 +887,7 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
   std::vector<int> group_ids;
   for (const auto& [g, cols] : plan.columns) group_ids.push_back(g);
   std::vector<std::shared_ptr<GroupLayout>> layouts(group_ids.size());
-  ARROW_RETURN_NOT_OK(ParallelFor(group_ids.size(), workers, [&](size_t i) -> arrow::Status {
+  ARROW_RETURN_NOT_OK(ParallelRead(group_ids.size(), workers, [&](size_t i) -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(layouts[i], OpenGroupLayout(st.props, st.groups[group_ids[i]], kr, workers));
     return arrow::Status::OK();
   }));
@@ -852,10 +918,12 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
     }
   }
   std::vector<std::shared_ptr<arrow::RecordBatch>> picked(tasks.size());
-  ARROW_RETURN_NOT_OK(ParallelFor(tasks.size(), workers, [&](size_t t) -> arrow::Status {
+  const size_t parallel_tasks = std::min(tasks.size(), workers);
+  ARROW_RETURN_NOT_OK(ParallelRead(tasks.size(), workers, [&](size_t t) -> arrow::Status {
     const Task& task = tasks[t];
     size_t i = task.group;
-    ARROW_ASSIGN_OR_RAISE(auto batch, ReadChunk(*layouts[i], task.chunk, plan.columns[group_ids[i]], *st.schema));
+    ARROW_ASSIGN_OR_RAISE(auto batch, ReadChunk(*layouts[i], task.chunk, plan.columns[group_ids[i]], *st.schema,
+                                                /*use_threads=*/parallel_tasks == 1));
     bool whole = static_cast<int64_t>(task.local.size()) == batch->num_rows();
     for (size_t k = 0; whole && k < task.local.size(); ++k) whole = task.local[k] == static_cast<int64_t>(k);
     if (whole) {
@@ -987,8 +1055,10 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ChunkReader::Get
     if (pos.emplace(indices[i], distinct.size()).second) distinct.push_back(indices[i]);
   }
   std::vector<std::shared_ptr<arrow::RecordBatch>> read(distinct.size());
-  ARROW_RETURN_NOT_OK(ParallelFor(distinct.size(), parallelism, [&](size_t i) -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(read[i], GetChunk(distinct[i]));
+  const bool use_threads = std::min(distinct.size(), EffectiveParallelism(parallelism)) <= 1;
+  ARROW_RETURN_NOT_OK(ParallelRead(distinct.size(), parallelism, [&](size_t i) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(read[i], ReadChunk(*layout_, static_cast<size_t>(distinct[i]), columns_, *state_->schema,
+                                             use_threads));
     return arrow::Status::OK();
   }));
   std::vector<std::shared_ptr<arrow::RecordBatch>> out;

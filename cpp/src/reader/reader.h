@@ -70,9 +70,13 @@ arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& pr
                                                             KeyRetrieverFn key_retriever, size_t parallelism);
 
 // Reads one chunk's columns (named, in the given order; absent ones are skipped) as a batch.
+// `use_threads` decodes the columns in parallel on Arrow's CPU pool; callers that already read
+// several chunks at once pass false (one 1 MiB row group split into column tasks costs more in
+// hand-offs than it gains).
 arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& layout, size_t chunk,
                                                              const std::vector<std::string>& columns,
-                                                             const arrow::Schema& logical_schema);
+                                                             const arrow::Schema& logical_schema,
+                                                             bool use_threads = true);
 
 // State shared by a reader and everything derived from it (streams, chunk readers).
 struct ReaderState {
