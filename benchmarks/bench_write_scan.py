@@ -1,10 +1,13 @@
 """Write, scan, take and chunk-read throughput of the loon engine beside pyarrow.parquet, in one run.
 
 Both sides get the same in-memory table and the same codec and level. Rounds are interleaved
-(loon, pyarrow, loon, pyarrow, ...) so that load from other processes hits both sides alike, and
-each figure is the median of ``--repeat`` rounds. Prints MB/s (in-memory Arrow bytes per second;
-for take, the bytes of the rows taken) and the ratio loon / pyarrow (time of pyarrow / time of
-loon, > 1 = loon faster). The target is a ratio >= 0.95 for write, scan and take.
+(loon then pyarrow, next round pyarrow then loon, ...) so that load from other processes and
+whichever side goes first hit both alike; each figure is the median of ``--repeat`` rounds.
+Prints MB/s (in-memory Arrow bytes per second; for take, the bytes of the rows taken), the ratio
+loon / pyarrow (wall time of pyarrow / wall time of loon, > 1 = loon faster) and the same ratio
+of CPU time (all threads of the process): on a shared machine wall-clock ratios of parallel code
+swing with other processes' load (0.8-1.5 between runs on 2 busy cores), CPU ratios much less.
+The target is a wall-clock ratio >= 0.95 for write, scan and take.
 
 Run (from the repository root, with the engine built in cpp/build)::
 
@@ -62,21 +65,26 @@ def make_table(kind: str, rows: int, dim: int) -> pa.Table:
 
 
 def interleaved(pairs: dict[str, tuple[Callable[[], object], Callable[[], object]]], repeat: int) -> dict:
-    """Runs every (loon, pyarrow) pair ``repeat`` times alternately; returns median seconds per side."""
-    times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in pairs}
-    for _ in range(repeat):
+    """Runs every (loon, pyarrow) pair ``repeat`` times, swapping which side goes first each round.
+
+    Returns per operation the medians (loon wall s, pyarrow wall s, loon CPU s, pyarrow CPU s); CPU
+    is ``time.process_time`` (all threads of this process), which other processes barely move.
+    """
+    samples: dict[str, list[list[float]]] = {k: [[], [], [], []] for k in pairs}
+    for round_no in range(repeat):
         for name, (fn_loon, fn_pa) in pairs.items():
-            for fn, out in ((fn_loon, times[name][0]), (fn_pa, times[name][1])):
+            sides = [(fn_loon, 0), (fn_pa, 1)]
+            for fn, side in sides if round_no % 2 == 0 else sides[::-1]:
+                cpu = time.process_time()
                 start = time.perf_counter()
                 fn()
-                out.append(time.perf_counter() - start)
-    return {k: (statistics.median(a), statistics.median(b)) for k, (a, b) in times.items()}
+                samples[name][side].append(time.perf_counter() - start)
+                samples[name][side + 2].append(time.process_time() - cpu)
+    return {k: tuple(statistics.median(v) for v in lists) for k, lists in samples.items()}
 
 
-def run_codec(
-    table: pa.Table, codec: str, level: int, repeat: int, work: Path
-) -> list[tuple[str, float, float, float]]:
-    """Measures one codec; returns rows of (operation, MB moved, loon s, pyarrow s)."""
+def run_codec(table: pa.Table, codec: str, level: int, repeat: int, work: Path) -> list[tuple]:
+    """Measures one codec; rows of (operation, MB moved, loon s, pyarrow s, loon CPU s, pyarrow CPU s)."""
     leveled = codec in LEVELED
     pa_codec = {"uncompressed": "none"}.get(codec, codec)
     pa_level = level if leveled else None
@@ -158,7 +166,7 @@ def run_codec(
         repeat,
     )
     mb = table.nbytes / 1e6
-    return [(op, take_mb if op == "take" else mb, t_loon, t_pa) for op, (t_loon, t_pa) in medians.items()]
+    return [(op, take_mb if op == "take" else mb, *times) for op, times in medians.items()]
 
 
 def main() -> int:
@@ -184,20 +192,22 @@ def main() -> int:
         f"table {args.table}: {args.rows} rows, {table.nbytes / 1e6:.1f} MB in memory, "
         f"median of {args.repeat} interleaved rounds, engine {loon.library_info().path}"
     )
-    header = f"{'codec':<8} {'operation':<15} {'loon MB/s':>10} {'pyarrow MB/s':>13} {'ratio':>7}"
+    header = f"{'codec':<8} {'operation':<15} {'loon MB/s':>10} {'pyarrow MB/s':>13} {'ratio':>7} {'cpu ratio':>10}"
     print(header)
     print("-" * len(header))
     work = Path(tempfile.mkdtemp(prefix="loon-bench-"))
     missed = []
     try:
         for codec in codecs:
-            for op, mb, t_loon, t_pa in run_codec(table, codec, args.level, args.repeat, work):
+            for op, mb, t_loon, t_pa, cpu_loon, cpu_pa in run_codec(table, codec, args.level, args.repeat, work):
                 ratio = t_pa / t_loon
+                cpu_ratio = cpu_pa / cpu_loon if cpu_loon > 0 else float("nan")
                 target = op in ("write", "scan", "take")
                 if target and ratio < 0.95:
                     missed.append(f"{codec} {op}")
                 note = "" if target else "  (informative)"
-                print(f"{codec:<8} {op:<15} {mb / t_loon:>10.1f} {mb / t_pa:>13.1f} {ratio:>7.2f}{note}")
+                rates = f"{mb / t_loon:>10.1f} {mb / t_pa:>13.1f}"
+                print(f"{codec:<8} {op:<15} {rates} {ratio:>7.2f} {cpu_ratio:>10.2f}{note}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("target ratio >= 0.95 (write, scan, take):", "met" if not missed else "NOT met: " + ", ".join(missed))
