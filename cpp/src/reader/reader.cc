@@ -362,6 +362,10 @@ namespace {
 constexpr int64_t kScanUnitBytes = 4 << 20;
 // Unit readers per group scan: they mostly wait for the CPU pool, a few keep it busy.
 constexpr size_t kMaxScanWorkers = 4;
+// Decoded data a scan may hold ahead of its consumer, in units (at least 2, as many as workers + 1):
+// files with big row groups (one unit each) keep two in flight, as Arrow's read-ahead of two row
+// groups did.
+constexpr int64_t kScanAheadBytes = 16 << 20;
 
 // Reads the units of one group scan ahead of its consumer on a few threads of its own (not on
 // the CPU pool, where blocking on nested decode tasks could starve it). At most `window` units
@@ -381,7 +385,7 @@ class GroupPrefetcher {
         logical_(std::move(logical)),
         units_(std::move(units)),
         workers_(std::max<size_t>(1, workers)),
-        window_(workers_ + 1),
+        window_(Window(units_, *layout_, workers_)),
         results_(units_.size()) {}
 
   GroupPrefetcher(const GroupPrefetcher&) = delete;
@@ -398,6 +402,18 @@ class GroupPrefetcher {
 
   size_t size() const { return units_.size(); }
   const Unit& unit(size_t u) const { return units_[u]; }
+
+  static size_t Window(const std::vector<Unit>& units, const GroupLayout& layout, size_t workers) {
+    int64_t bytes = 0;
+    size_t chunks = 0;
+    for (const Unit& unit : units) {
+      for (size_t c : unit.chunks) bytes += std::max<int64_t>(1, layout.chunks[c].memory);
+      chunks += unit.chunks.size();
+    }
+    if (units.empty() || chunks == 0) return 2;
+    int64_t per_unit = std::max<int64_t>(1, bytes / static_cast<int64_t>(units.size()));
+    return std::clamp<size_t>(static_cast<size_t>(kScanAheadBytes / per_unit), 2, workers + 1);
+  }
 
   // The pieces of unit `u`; units are asked for in order, each once.
   arrow::Result<Pieces> Get(size_t u) {
