@@ -22,7 +22,6 @@ storage); ``ExternalTable.properties`` carries it (see ``extfs_properties``).
 from __future__ import annotations
 
 import importlib.util
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import pyarrow.parquet as pq
 from ._ffi import ffi, library, library_info
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import InvalidArgumentError, check
-from .filesystem import Filesystem
+from .filesystem import EngineFile, Filesystem
 from .manifest import Manifest, read_manifest_file
 from .properties import Properties, as_properties
 from .transaction import Resolve, Transaction
@@ -159,38 +158,6 @@ class ImportResult:
         return self.group.num_rows
 
 
-class _RemoteFile(io.RawIOBase):
-    """A read-only, seekable file over a loon ``FileReader`` (so pyarrow reads only the footer)."""
-
-    def __init__(self, reader: Any, size: int):
-        self._reader = reader
-        self._size = size
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self._size - self._pos)
-        if n <= 0:
-            return 0
-        data = self._reader.read_at(self._pos, n)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
 class ExternalTable:
     """External files of one ``format`` on the backend of ``properties``.
 
@@ -277,7 +244,7 @@ class ExternalTable:
         with fs:
             size = fs.file_size(key)
             with fs.open_reader(key, size) as reader:
-                return pq.ParquetFile(pa.PythonFile(_RemoteFile(reader, size), mode="r")).schema_arrow
+                return pq.ParquetFile(pa.PythonFile(EngineFile(reader, size), mode="r")).schema_arrow
 
     def column_group(
         self,

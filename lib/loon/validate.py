@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,44 +10,9 @@ import pyarrow.parquet as pq
 
 from .column_groups import ColumnGroupFile
 from .errors import LoonError
-from .filesystem import FileReader, Filesystem
+from .filesystem import EngineFile, Filesystem
 from .reader import Reader
 from .transaction import LATEST, open_manifest
-
-
-class EngineFile(io.RawIOBase):
-    """A read-only, seekable file object over the engine's filesystem (for pyarrow.parquet)."""
-
-    def __init__(self, reader: FileReader, size: int):
-        self._reader = reader
-        self._size = size
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self._size - self._pos)
-        if n <= 0:
-            return 0
-        buffer[:n] = self._reader.read_at(self._pos, n)
-        self._pos += n
-        return n
-
-    def close(self) -> None:
-        self._reader.close()
-        super().close()
 
 
 @dataclass
