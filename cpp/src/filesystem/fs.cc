@@ -136,6 +136,24 @@ class CountingOutputStream : public arrow::io::OutputStream {
   std::shared_ptr<Metrics> metrics_;
 };
 
+// Records the outcome of one read: a failure, or a read that returned bytes (EOF reads are not counted).
+void CountRead(Metrics& m, const arrow::Status& st, int64_t nbytes) {
+  if (!st.ok()) {
+    m.failed_count++;
+  } else if (nbytes > 0) {
+    m.read_count++;
+    m.read_bytes += nbytes;
+  }
+}
+arrow::Result<int64_t> CountRead(Metrics& m, arrow::Result<int64_t> r) {
+  CountRead(m, r.status(), r.ok() ? *r : 0);
+  return r;
+}
+arrow::Result<std::shared_ptr<arrow::Buffer>> CountRead(Metrics& m, arrow::Result<std::shared_ptr<arrow::Buffer>> r) {
+  CountRead(m, r.status(), r.ok() ? (*r)->size() : 0);
+  return r;
+}
+
 // Counts reads that returned bytes; positional reads are thread-safe like the wrapped file.
 class CountingInputFile : public arrow::io::RandomAccessFile {
  public:
@@ -147,37 +165,18 @@ class CountingInputFile : public arrow::io::RandomAccessFile {
   arrow::Result<int64_t> Tell() const override { return raw_->Tell(); }
   arrow::Status Seek(int64_t position) override { return raw_->Seek(position); }
   arrow::Result<int64_t> GetSize() override { return raw_->GetSize(); }
-  arrow::Result<int64_t> Read(int64_t nbytes, void* out) override { return Count(raw_->Read(nbytes, out)); }
+  arrow::Result<int64_t> Read(int64_t nbytes, void* out) override { return CountRead(*metrics_, raw_->Read(nbytes, out)); }
   arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
-    return Count(raw_->Read(nbytes));
+    return CountRead(*metrics_, raw_->Read(nbytes));
   }
   arrow::Result<int64_t> ReadAt(int64_t position, int64_t nbytes, void* out) override {
-    return Count(raw_->ReadAt(position, nbytes, out));
+    return CountRead(*metrics_, raw_->ReadAt(position, nbytes, out));
   }
   arrow::Result<std::shared_ptr<arrow::Buffer>> ReadAt(int64_t position, int64_t nbytes) override {
-    return Count(raw_->ReadAt(position, nbytes));
+    return CountRead(*metrics_, raw_->ReadAt(position, nbytes));
   }
 
  private:
-  arrow::Result<int64_t> Count(arrow::Result<int64_t> r) {
-    if (!r.ok()) {
-      metrics_->failed_count++;
-    } else if (*r > 0) {
-      metrics_->read_count++;
-      metrics_->read_bytes += *r;
-    }
-    return r;
-  }
-  arrow::Result<std::shared_ptr<arrow::Buffer>> Count(arrow::Result<std::shared_ptr<arrow::Buffer>> r) {
-    if (!r.ok()) {
-      metrics_->failed_count++;
-    } else if ((*r)->size() > 0) {
-      metrics_->read_count++;
-      metrics_->read_bytes += (*r)->size();
-    }
-    return r;
-  }
-
   std::shared_ptr<arrow::io::RandomAccessFile> raw_;
   std::shared_ptr<Metrics> metrics_;
 };
@@ -191,24 +190,10 @@ class CountingInputStream : public arrow::io::InputStream {
   bool closed() const override { return raw_->closed(); }
   arrow::Result<int64_t> Tell() const override { return raw_->Tell(); }
   arrow::Result<int64_t> Read(int64_t nbytes, void* out) override {
-    auto r = raw_->Read(nbytes, out);
-    if (!r.ok()) {
-      metrics_->failed_count++;
-    } else if (*r > 0) {
-      metrics_->read_count++;
-      metrics_->read_bytes += *r;
-    }
-    return r;
+    return CountRead(*metrics_, raw_->Read(nbytes, out));
   }
   arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
-    auto r = raw_->Read(nbytes);
-    if (!r.ok()) {
-      metrics_->failed_count++;
-    } else if ((*r)->size() > 0) {
-      metrics_->read_count++;
-      metrics_->read_bytes += (*r)->size();
-    }
-    return r;
+    return CountRead(*metrics_, raw_->Read(nbytes));
   }
 
  private:
