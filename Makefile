@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD_DIR := cpp/build
 ASAN_BUILD_DIR := cpp/build-asan
+# Python tests that drive the engine with valid and bad input (run by `make asan` against the ASan build).
+ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py \
+  tests/test_reader_take.py tests/test_reader_scan_units.py tests/test_writer_layout.py
 LIB := $(BUILD_DIR)/libmilvus-storage.so
 REPORT_DIR ?= reports/latest
 PROFILE ?= ci
@@ -67,6 +70,13 @@ asan: .stamps/debian $(VENV)/.requirements
 	# as it does under glibc (the bit-flip tests feed it such files).
 	cd $(ASAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 	  LSAN_OPTIONS=suppressions=$(abspath cpp/tests/lsan.supp) ctest --output-on-failure
+	# The Python FFI tests against the ASan engine (invalid accesses abort the run; leaks are checked
+	# by ctest above, the interpreter's own would drown them). libstdc++ is preloaded with the ASan
+	# runtime because python does not link it and ASan's __cxa_throw interceptor needs it at start.
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so.6)" \
+	  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 LOON_LIBRARY=$(abspath $(ASAN_BUILD_DIR))/libmilvus-storage.so \
+	  $(PY) -m pytest -q -p no:cacheprovider $(ASAN_PYTESTS) \
+	  --deselect tests/engine/test_abi.py::test_library_finds_arrow_without_pyarrow_imported  # its child has no ASan runtime
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) reports .stamps
