@@ -18,7 +18,7 @@ from loon._ffi import ffi, library
 from loon.arrow_c import import_batch, import_batches
 from loon.column_groups import ColumnGroupFile, ColumnGroups
 
-from .test_writer import code
+from .ffi_results import code_of
 
 BIG = 100_000  # one batch; the engine cuts ~1 MiB row groups: 3 in group 0's first file, 1 in group 1's
 
@@ -107,7 +107,7 @@ def test_chunks_match_parquet_row_groups(dataset, reader, dataset_root):
 def test_metadata_kinds_and_order(reader, kinds, names):
     with reader.chunk_reader(0) as cr:
         out = ffi.new("LoonChunkMetadatas*")
-        assert code(library().loon_get_chunk_metadatas(cr.handle, kinds | 0xF0, out)) == 0  # other bits ignored
+        assert code_of(library().loon_get_chunk_metadatas(cr.handle, kinds | 0xF0, out)) == 0  # other bits ignored
         try:
             types = [out.metadatas[i].metadata_type for i in range(out.metadatas_size)]
             assert types == ([0x01, 0x02] if names is None else [kinds])  # estimated memory first
@@ -202,14 +202,14 @@ def test_raw_get_chunk_schema_optional(reader):
     lib = library()
     with reader.chunk_reader(0) as cr:
         c_array = ffi.new("struct ArrowArray*")
-        assert code(lib.loon_get_chunk(cr.handle, 3, c_array, ffi.NULL)) == 0  # out_schema may be NULL
+        assert code_of(lib.loon_get_chunk(cr.handle, 3, c_array, ffi.NULL)) == 0  # out_schema may be NULL
         schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("name", pa.string())])
         batch = pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", c_array)), schema)
         assert batch.num_rows == 1000 and batch.column(0)[0].as_py() == BIG
         arrays = ffi.new("struct ArrowArray**")
         count = ffi.new("size_t*")
         idx = ffi.new("int64_t[]", [1, 3])
-        assert code(lib.loon_get_chunks(cr.handle, idx, 2, 1, arrays, count, ffi.NULL)) == 0
+        assert code_of(lib.loon_get_chunks(cr.handle, idx, 2, 1, arrays, count, ffi.NULL)) == 0
         try:
             assert count[0] == 2
             assert [b.num_rows for b in import_batches(arrays[0], 2, schema)] == [cr.metadata()["num_rows"][1], 1000]
@@ -226,7 +226,7 @@ def test_free_chunk_arrays_releases_unmoved_batches(reader):
         arrays = ffi.new("struct ArrowArray**")
         count = ffi.new("size_t*")
         c_schema = ffi.new("struct ArrowSchema*")
-        assert code(lib.loon_get_chunks(cr.handle, idx, 3, 2, arrays, count, c_schema)) == 0
+        assert code_of(lib.loon_get_chunks(cr.handle, idx, 3, 2, arrays, count, c_schema)) == 0
         assert count[0] == 3 and all(arrays[0][i].release != ffi.NULL for i in range(3))
         c_schema.release(c_schema)
         lib.loon_free_chunk_arrays(arrays[0], count[0])
@@ -265,11 +265,11 @@ def test_null_handle_code_1_everywhere():
     count = ffi.new("size_t*")
     c_array = ffi.new("struct ArrowArray*")
     arrays = ffi.new("struct ArrowArray**")
-    assert code(lib.loon_get_number_of_chunks(0, n)) == 1
-    assert code(lib.loon_get_chunk_metadatas(0, 3, metas)) == 1
-    assert code(lib.loon_get_chunk_indices(0, rows, 1, out_idx, count)) == 1
-    assert code(lib.loon_get_chunk(0, 0, c_array, ffi.NULL)) == 1
-    assert code(lib.loon_get_chunks(0, rows, 1, 1, arrays, count, ffi.NULL)) == 1
+    assert code_of(lib.loon_get_number_of_chunks(0, n)) == 1
+    assert code_of(lib.loon_get_chunk_metadatas(0, 3, metas)) == 1
+    assert code_of(lib.loon_get_chunk_indices(0, rows, 1, out_idx, count)) == 1
+    assert code_of(lib.loon_get_chunk(0, 0, c_array, ffi.NULL)) == 1
+    assert code_of(lib.loon_get_chunks(0, rows, 1, 1, arrays, count, ffi.NULL)) == 1
     assert c_array.release == ffi.NULL and metas.metadatas == ffi.NULL
     lib.loon_chunk_reader_destroy(0)
     lib.loon_free_chunk_indices(ffi.NULL)
@@ -286,21 +286,21 @@ def test_null_outputs_and_empty_inputs_code_1(reader):
     metas = ffi.new("LoonChunkMetadatas*")
     with reader.chunk_reader(0) as cr:
         h = cr.handle
-        assert code(lib.loon_get_number_of_chunks(h, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunk_metadatas(h, 3, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunk_metadatas(h, 0, metas)) == 1  # no valid bit
-        assert code(lib.loon_get_chunk_metadatas(h, 0x04, metas)) == 1
+        assert code_of(lib.loon_get_number_of_chunks(h, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunk_metadatas(h, 3, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunk_metadatas(h, 0, metas)) == 1  # no valid bit
+        assert code_of(lib.loon_get_chunk_metadatas(h, 0x04, metas)) == 1
         assert metas.metadatas == ffi.NULL
-        assert code(lib.loon_get_chunk_indices(h, ffi.NULL, 1, out_idx, count)) == 1
-        assert code(lib.loon_get_chunk_indices(h, rows, 0, out_idx, count)) == 1
-        assert code(lib.loon_get_chunk_indices(h, rows, 1, ffi.NULL, count)) == 1
-        assert code(lib.loon_get_chunk_indices(h, rows, 1, out_idx, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunk(h, 0, ffi.NULL, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunks(h, ffi.NULL, 1, 1, arrays, count, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunks(h, rows, 0, 1, arrays, count, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunks(h, rows, 1, 0, arrays, count, ffi.NULL)) == 1  # parallelism 0
-        assert code(lib.loon_get_chunks(h, rows, 1, 1, ffi.NULL, count, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunks(h, rows, 1, 1, arrays, ffi.NULL, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunk_indices(h, ffi.NULL, 1, out_idx, count)) == 1
+        assert code_of(lib.loon_get_chunk_indices(h, rows, 0, out_idx, count)) == 1
+        assert code_of(lib.loon_get_chunk_indices(h, rows, 1, ffi.NULL, count)) == 1
+        assert code_of(lib.loon_get_chunk_indices(h, rows, 1, out_idx, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunk(h, 0, ffi.NULL, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunks(h, ffi.NULL, 1, 1, arrays, count, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunks(h, rows, 0, 1, arrays, count, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunks(h, rows, 1, 0, arrays, count, ffi.NULL)) == 1  # parallelism 0
+        assert code_of(lib.loon_get_chunks(h, rows, 1, 1, ffi.NULL, count, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunks(h, rows, 1, 1, arrays, ffi.NULL, ffi.NULL)) == 1
         assert cr.num_chunks == 5  # still usable
 
 
@@ -310,12 +310,12 @@ def test_chunk_out_of_range_code_3(reader, bad):
     with reader.chunk_reader(0) as cr:
         c_array = ffi.new("struct ArrowArray*")
         c_schema = ffi.new("struct ArrowSchema*")
-        assert code(lib.loon_get_chunk(cr.handle, bad, c_array, c_schema)) == 3
+        assert code_of(lib.loon_get_chunk(cr.handle, bad, c_array, c_schema)) == 3
         assert c_array.release == ffi.NULL and c_schema.release == ffi.NULL  # nothing handed out
         idx = ffi.new("int64_t[]", [0, bad])
         arrays = ffi.new("struct ArrowArray**")
         count = ffi.new("size_t*")
-        assert code(lib.loon_get_chunks(cr.handle, idx, 2, 1, arrays, count, ffi.NULL)) == 3
+        assert code_of(lib.loon_get_chunks(cr.handle, idx, 2, 1, arrays, count, ffi.NULL)) == 3
 
 
 @pytest.mark.parametrize("rows", [[-1], [BIG + 2000], [0, BIG + 5000]])
@@ -348,7 +348,7 @@ def test_raw_get_chunk_with_schema_moves_both_out(reader, dataset):
     with reader.chunk_reader(1) as cr:
         c_array = ffi.new("struct ArrowArray*")
         c_schema = ffi.new("struct ArrowSchema*")
-        assert code(library().loon_get_chunk(cr.handle, cr.num_chunks - 1, c_array, c_schema)) == 0
+        assert code_of(library().loon_get_chunk(cr.handle, cr.num_chunks - 1, c_array, c_schema)) == 0
         assert c_array.release != ffi.NULL and c_schema.release != ffi.NULL  # caller-owned outputs
         batch = import_batch(c_array, c_schema)
         assert c_array.release == ffi.NULL and c_schema.release == ffi.NULL  # moved into pyarrow

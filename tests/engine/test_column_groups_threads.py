@@ -19,7 +19,8 @@ from loon._ffi import ffi, library
 from loon.column_groups import ColumnGroupFile, ColumnGroups
 from loon.threads import release_thread_pool, set_thread_pool
 
-from .test_writer import code, raw_writer_new, write_raw
+from .ffi_results import code_of
+from .test_writer import raw_writer_new, write_raw
 
 ROOT = Path(__file__).resolve().parents[2]
 SPLIT = {"writer.policy": "schema_based", "writer.split.schema_based.patterns": "id,name"}
@@ -54,9 +55,9 @@ def test_writer_groups_destroy_and_debug_string(props):
     try:
         for batch in table.to_batches():
             assert write_raw(handle, batch)[0] == 0
-            assert code(lib.loon_writer_flush(handle)) == 0
+            assert code_of(lib.loon_writer_flush(handle)) == 0
         out = ffi.new("LoonColumnGroups**")
-        assert code(lib.loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, out)) == 0
+        assert code_of(lib.loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, out)) == 0
     finally:
         lib.loon_writer_destroy(handle)
     c_groups = out[0]
@@ -103,7 +104,7 @@ def test_writer_with_no_data_returns_an_empty_allocated_struct(props):
     assert err == 0
     out = ffi.new("LoonColumnGroups**")
     try:
-        assert code(library().loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, out)) == 0
+        assert code_of(library().loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, out)) == 0
     finally:
         library().loon_writer_destroy(handle)
     assert out[0] != ffi.NULL and out[0].num_of_column_groups == 0
@@ -116,19 +117,19 @@ def test_writer_with_no_data_returns_an_empty_allocated_struct(props):
 
 
 def test_thread_pool_zero_threads_code_1():
-    assert code(library().loon_thread_pool_singleton(0)) == 1
+    assert code_of(library().loon_thread_pool_singleton(0)) == 1
     with pytest.raises(loon.InvalidArgumentError):
         set_thread_pool(0)
 
 
 def test_thread_pool_create_resize_release():
     lib = library()
-    assert code(lib.loon_thread_pool_singleton(2)) == 0
-    assert code(lib.loon_thread_pool_singleton(4)) == 0  # resize while it exists
-    assert code(lib.loon_thread_pool_singleton(1)) == 0  # shrink
+    assert code_of(lib.loon_thread_pool_singleton(2)) == 0
+    assert code_of(lib.loon_thread_pool_singleton(4)) == 0  # resize while it exists
+    assert code_of(lib.loon_thread_pool_singleton(1)) == 0  # shrink
     lib.loon_thread_pool_singleton_release()
     lib.loon_thread_pool_singleton_release()  # no pool: a no-op
-    assert code(lib.loon_thread_pool_singleton(3)) == 0  # can be created again after release
+    assert code_of(lib.loon_thread_pool_singleton(3)) == 0  # can be created again after release
 
 
 @pytest.fixture

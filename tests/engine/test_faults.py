@@ -5,7 +5,6 @@ and representative points firing with the spec's code, then succeeding once the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -13,8 +12,9 @@ import pytest
 import loon
 from loon._ffi import ffi, library
 from loon.column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
-from loon.errors import LoonError, check
+from loon.errors import check
 
+from .ffi_results import code_of
 from .spec_values import FAULT_KEYS
 
 BASE = "ds"
@@ -24,15 +24,6 @@ ENGINE_ONLY_KEYS = {
     "commit_before_manifest_fail": "commit.before_manifest.fail",
     "fs_short_write_fail": "fs.short_write.fail",
 }
-
-
-def code_of(result: Any) -> int:
-    """The error code of a LoonFFIResult (0 on success); the message is released once."""
-    try:
-        check(result)
-    except LoonError as err:
-        return err.code
-    return 0
 
 
 def enable_code(name: bytes, count: int, name_len: int | None = None) -> int:

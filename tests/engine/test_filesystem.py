@@ -12,17 +12,10 @@ import pytest
 
 import loon
 from loon._ffi import ffi, library
-from loon.errors import LoonError, check
+from loon.errors import check
 from loon.filesystem import METRIC_FIELDS
 
-
-def code_of(result: Any) -> int:
-    """The error code of a LoonFFIResult (0 on success); the message is released once."""
-    try:
-        check(result)
-    except LoonError as err:
-        return err.code
-    return 0
+from .ffi_results import code_of
 
 
 def get_fs(props: loon.Properties, path: bytes = b"") -> tuple[int, int]:

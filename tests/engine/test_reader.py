@@ -15,7 +15,8 @@ from loon._ffi import ffi, library
 from loon.arrow_c import import_batches, import_schema, ptr_int, release_schema
 from loon.column_groups import ColumnGroups
 
-from .test_writer import c_schema_of, code
+from .ffi_results import code_of
+from .test_writer import c_schema_of
 
 ROWS = 3000
 SPLIT = {"writer.policy": "schema_based", "writer.split.schema_based.patterns": "id|name,value"}
@@ -44,7 +45,7 @@ def raw_reader_new(groups, schema, props, columns=None, c_groups=None):
     c_cols = ffi.new("const char*[]", bufs) if bufs else ffi.NULL
     out = ffi.new("LoonReaderHandle*")
     with props.as_c() as c_props:
-        err = code(
+        err = code_of(
             library().loon_reader_new(
                 c_groups if c_groups is not None else holder.ptr, c_schema, c_cols, len(bufs), c_props, out
             )
@@ -56,7 +57,7 @@ def raw_reader_new(groups, schema, props, columns=None, c_groups=None):
 
 def stream_table(handle: int, predicate: bytes | None = None) -> pa.Table:
     stream = ffi.new("struct ArrowArrayStream*")
-    assert code(library().loon_get_record_batch_reader(handle, predicate or ffi.NULL, stream)) == 0
+    assert code_of(library().loon_get_record_batch_reader(handle, predicate or ffi.NULL, stream)) == 0
     return pa.RecordBatchReader._import_from_c(ptr_int(stream)).read_all()
 
 
@@ -68,7 +69,7 @@ def raw_take(handle: int, indices, parallelism=1, columns=None, with_schema=True
     arrays = ffi.new("struct ArrowArray**")
     count = ffi.new("size_t*")
     c_schema = ffi.new("struct ArrowSchema*") if with_schema else ffi.NULL
-    err = code(
+    err = code_of(
         library().loon_take(handle, idx, len(indices or []), parallelism, c_cols, len(bufs), arrays, count, c_schema)
     )
     if err:
@@ -112,7 +113,7 @@ def test_column_groups_are_copied_by_reader_new(dataset):
     c_schema = c_schema_of(table.schema)
     out = ffi.new("LoonReaderHandle*")
     with props.as_c() as c_props:
-        assert code(library().loon_reader_new(holder.ptr, c_schema, ffi.NULL, 0, c_props, out)) == 0
+        assert code_of(library().loon_reader_new(holder.ptr, c_schema, ffi.NULL, 0, c_props, out)) == 0
     # scribble over and drop the caller's struct: the reader must not point into it
     holder.ptr.num_of_column_groups = 0
     holder.ptr.column_group_array = ffi.NULL
@@ -139,7 +140,7 @@ def test_projection_of_a_non_schema_column_is_code_3(dataset):
     if err == 0:  # the engine may defer the check to the first read
         try:
             stream = ffi.new("struct ArrowArrayStream*")
-            err = code(library().loon_get_record_batch_reader(handle, ffi.NULL, stream))
+            err = code_of(library().loon_get_record_batch_reader(handle, ffi.NULL, stream))
         finally:
             library().loon_reader_destroy(handle)
     assert err == 3
@@ -203,7 +204,7 @@ def test_bad_predicate_is_code_3(dataset, predicate):
     err, handle, _ = raw_reader_new(groups, table.schema, props)
     try:
         stream = ffi.new("struct ArrowArrayStream*")
-        assert code(library().loon_get_record_batch_reader(handle, predicate.encode(), stream)) == 3
+        assert code_of(library().loon_get_record_batch_reader(handle, predicate.encode(), stream)) == 3
         assert stream.release == ffi.NULL  # nothing to release on failure
     finally:
         library().loon_reader_destroy(handle)
@@ -279,13 +280,13 @@ def test_take_null_outputs_unknown_column_and_null_handle(dataset):
     idx = ffi.new("int64_t[]", [0])
     count = ffi.new("size_t*")
     arrays = ffi.new("struct ArrowArray**")
-    assert code(lib.loon_take(0, idx, 1, 1, ffi.NULL, 0, arrays, count, ffi.NULL)) == 1
+    assert code_of(lib.loon_take(0, idx, 1, 1, ffi.NULL, 0, arrays, count, ffi.NULL)) == 1
     err, handle, _ = raw_reader_new(groups, table.schema, props)
     try:
-        assert code(lib.loon_take(handle, idx, 1, 1, ffi.NULL, 0, ffi.NULL, count, ffi.NULL)) == 1
-        assert code(lib.loon_take(handle, idx, 1, 1, ffi.NULL, 0, arrays, ffi.NULL, ffi.NULL)) == 1
-        assert code(lib.loon_take(handle, ffi.NULL, 1, 1, ffi.NULL, 0, arrays, count, ffi.NULL)) == 1
-        assert code(lib.loon_take(handle, idx, 0, 1, ffi.NULL, 0, arrays, count, ffi.NULL)) == 1
+        assert code_of(lib.loon_take(handle, idx, 1, 1, ffi.NULL, 0, ffi.NULL, count, ffi.NULL)) == 1
+        assert code_of(lib.loon_take(handle, idx, 1, 1, ffi.NULL, 0, arrays, ffi.NULL, ffi.NULL)) == 1
+        assert code_of(lib.loon_take(handle, ffi.NULL, 1, 1, ffi.NULL, 0, arrays, count, ffi.NULL)) == 1
+        assert code_of(lib.loon_take(handle, idx, 0, 1, ffi.NULL, 0, arrays, count, ffi.NULL)) == 1
         assert raw_take(handle, [0], columns=["nope"])[0] == 3
     finally:
         lib.loon_reader_destroy(handle)
@@ -318,10 +319,10 @@ def test_reader_new_null_arguments_keep_schema_with_caller(dataset):
             (holder.ptr, c_props, ffi.NULL),
         ]:
             c_schema = c_schema_of(table.schema)
-            assert code(lib.loon_reader_new(c_groups, c_schema, ffi.NULL, 0, c_p, c_out)) == 1
+            assert code_of(lib.loon_reader_new(c_groups, c_schema, ffi.NULL, 0, c_p, c_out)) == 1
             assert c_schema.release != ffi.NULL  # early failure: still the caller's
             release_schema(c_schema)
-        assert code(lib.loon_reader_new(holder.ptr, ffi.NULL, ffi.NULL, 0, c_props, out)) == 1
+        assert code_of(lib.loon_reader_new(holder.ptr, ffi.NULL, ffi.NULL, 0, c_props, out)) == 1
     assert out[0] == 0
 
 
@@ -384,12 +385,12 @@ def test_null_reader_handles_code_1(dataset):
     lib = library()
     stream = ffi.new("struct ArrowArrayStream*")
     out = ffi.new("LoonChunkReaderHandle*")
-    assert code(lib.loon_get_record_batch_reader(0, ffi.NULL, stream)) == 1
-    assert code(lib.loon_get_chunk_reader(0, 0, ffi.NULL, 0, out)) == 1
+    assert code_of(lib.loon_get_record_batch_reader(0, ffi.NULL, stream)) == 1
+    assert code_of(lib.loon_get_chunk_reader(0, 0, ffi.NULL, 0, out)) == 1
     err, handle, _ = raw_reader_new(groups, table.schema, props)
     try:
-        assert code(lib.loon_get_record_batch_reader(handle, ffi.NULL, ffi.NULL)) == 1
-        assert code(lib.loon_get_chunk_reader(handle, 0, ffi.NULL, 0, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_record_batch_reader(handle, ffi.NULL, ffi.NULL)) == 1
+        assert code_of(lib.loon_get_chunk_reader(handle, 0, ffi.NULL, 0, ffi.NULL)) == 1
     finally:
         lib.loon_reader_destroy(handle)
     lib.loon_reader_destroy(0)  # no-op
@@ -401,7 +402,7 @@ def test_chunk_reader_group_out_of_range_code_3(dataset, group_id):
     err, handle, _ = raw_reader_new(groups, table.schema, props)
     try:
         out = ffi.new("LoonChunkReaderHandle*")
-        assert code(library().loon_get_chunk_reader(handle, group_id, ffi.NULL, 0, out)) == 3
+        assert code_of(library().loon_get_chunk_reader(handle, group_id, ffi.NULL, 0, out)) == 3
         assert out[0] == 0
     finally:
         library().loon_reader_destroy(handle)
@@ -505,7 +506,7 @@ def test_set_keyretriever_ignores_null_arguments(encrypted):
     try:
         lib.loon_reader_set_keyretriever(handle, ffi.NULL)  # ignored: still no key
         stream = ffi.new("struct ArrowArrayStream*")
-        assert code(lib.loon_get_record_batch_reader(handle, ffi.NULL, stream)) == 3
+        assert code_of(lib.loon_get_record_batch_reader(handle, ffi.NULL, stream)) == 3
         lib.loon_reader_set_keyretriever(handle, retriever)
         assert stream_table(handle).equals(table)
     finally:

@@ -18,23 +18,16 @@ import loon
 from loon._ffi import ffi, library
 from loon.avro_manifest import parse_manifest
 from loon.column_groups import CColumnGroup, ColumnGroup, ColumnGroupFile, ColumnGroups
-from loon.errors import LoonError, check
+from loon.errors import check
 from loon.manifest import Manifest, take_manifest
+
+from .ffi_results import code_of
 
 FAIL, MERGE, OVERWRITE = 0, 1, 2
 BASE = "ds"
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def code_of(result: Any) -> int:
-    """The error code of a LoonFFIResult (0 on success); the message is released once."""
-    try:
-        check(result)
-    except LoonError as err:
-        return err.code
-    return 0
 
 
 def group(columns: list[str], rows: list[int], name: str = "g", fmt: str = "parquet", base: str = BASE) -> ColumnGroup:

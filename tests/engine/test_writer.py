@@ -21,25 +21,14 @@ from loon._ffi import ffi, library
 from loon.arrow_c import ptr_int, release_array, release_schema
 from loon.column_groups import ColumnGroups
 
+from .ffi_results import code_of
+
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 DATA_FILE = re.compile(rf"^(?P<base>.+)/_data/(?P<group>\d+)_{UUID}\.parquet$")
 
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers
-
-
-def code(result: Any) -> int:
-    """The error code of a LoonFFIResult; a failure must carry a message, released here once."""
-    err = result.err_code
-    holder = ffi.new("LoonFFIResult*", result)
-    message = library().loon_ffi_get_errmsg(holder)
-    if err == 0:
-        assert message == ffi.NULL
-    else:
-        assert message != ffi.NULL and ffi.string(message), f"code {err} without a message"
-    library().loon_ffi_free_result(holder)
-    return err
 
 
 def c_schema_of(schema: pa.Schema) -> Any:
@@ -59,7 +48,7 @@ def raw_writer_new(base: str, schema: pa.Schema, props: loon.Properties) -> tupl
     c_schema = c_schema_of(schema)
     out = ffi.new("LoonWriterHandle*")
     with props.as_c() as c_props:
-        err = code(library().loon_writer_new(base.encode(), c_schema, c_props, out))
+        err = code_of(library().loon_writer_new(base.encode(), c_schema, c_props, out))
     consumed = c_schema.release == ffi.NULL
     release_schema(c_schema)
     return err, int(out[0]), consumed
@@ -68,7 +57,7 @@ def raw_writer_new(base: str, schema: pa.Schema, props: loon.Properties) -> tupl
 def write_raw(handle: int, batch: pa.RecordBatch) -> tuple[int, bool]:
     """``loon_writer_write`` -> (code, array consumed?); an unconsumed array is released here."""
     c_array = c_array_of(batch)
-    err = code(library().loon_writer_write(handle, c_array))
+    err = code_of(library().loon_writer_write(handle, c_array))
     consumed = c_array.release == ffi.NULL
     release_array(c_array)
     return err, consumed
@@ -77,7 +66,7 @@ def write_raw(handle: int, batch: pa.RecordBatch) -> tuple[int, bool]:
 def close_raw(handle: int) -> tuple[int, ColumnGroups | None]:
     """``loon_writer_close`` without metadata -> (code, groups); the C groups are destroyed here."""
     out = ffi.new("LoonColumnGroups**")
-    err = code(library().loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, out))
+    err = code_of(library().loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, out))
     if err:
         return err, None
     try:
@@ -136,7 +125,7 @@ def test_raw_writer_cycle_and_move_semantics(props, fs_root):
     try:
         assert write_raw(handle, batch) == (0, True)  # the array was moved in
         assert write_raw(handle, data.make_batch(200, offset=300)) == (0, True)
-        assert code(library().loon_writer_flush(handle)) == 0
+        assert code_of(library().loon_writer_flush(handle)) == 0
         err, groups = close_raw(handle)
         assert err == 0
     finally:
@@ -247,7 +236,7 @@ def test_no_data_and_zero_row_writes_give_zero_groups(props, fs_root):
     assert err == 0
     try:
         assert write_raw(handle, empty) == (0, True)  # a 0-row write is a no-op
-        assert code(library().loon_writer_flush(handle)) == 0
+        assert code_of(library().loon_writer_flush(handle)) == 0
         err, groups = close_raw(handle)
     finally:
         library().loon_writer_destroy(handle)
@@ -272,7 +261,7 @@ def test_destroy_without_close_leaves_only_orphans(props, fs_root):
     err, handle, _ = raw_writer_new("orphan", batch.schema, props)
     assert err == 0
     assert write_raw(handle, batch)[0] == 0
-    assert code(library().loon_writer_flush(handle)) == 0
+    assert code_of(library().loon_writer_flush(handle)) == 0
     library().loon_writer_destroy(handle)  # abandon: nothing is returned, nothing committed
     library().loon_writer_destroy(0)  # 0 is a no-op
     orphans = {p.relative_to(fs_root).as_posix() for p in fs_root.rglob("*.parquet")}
@@ -296,10 +285,10 @@ def test_writer_new_null_arguments_keep_schema_with_caller(props):
             (b"x", c_schema_of(schema), c_props, ffi.NULL),
         ]
         for base, c_schema, c_p, c_out in cases:
-            assert code(lib.loon_writer_new(base, c_schema, c_p, c_out)) == 1
+            assert code_of(lib.loon_writer_new(base, c_schema, c_p, c_out)) == 1
             assert c_schema.release != ffi.NULL  # early failure: the caller still owns it
             release_schema(c_schema)
-        assert code(lib.loon_writer_new(b"x", ffi.NULL, c_props, out)) == 1
+        assert code_of(lib.loon_writer_new(b"x", ffi.NULL, c_props, out)) == 1
     assert out[0] == 0
 
 
@@ -352,7 +341,7 @@ def test_writer_new_unimportable_schema_code_3(props):
     c_schema.format = bogus
     out = ffi.new("LoonWriterHandle*")
     with props.as_c() as c_props:
-        err = code(library().loon_writer_new(b"x", c_schema, c_props, out))
+        err = code_of(library().loon_writer_new(b"x", c_schema, c_props, out))
     c_schema.format = original
     release_schema(c_schema)
     assert err == 3 and out[0] == 0
@@ -377,18 +366,18 @@ def test_null_handles_and_arguments_code_1(props):
     lib = library()
     batch = data.make_batch(3)
     assert write_raw(0, batch) == (1, False)  # early failure: the caller keeps the array
-    assert code(lib.loon_writer_flush(0)) == 1
+    assert code_of(lib.loon_writer_flush(0)) == 1
     out = ffi.new("LoonColumnGroups**")
-    assert code(lib.loon_writer_close(0, ffi.NULL, ffi.NULL, 0, out)) == 1
+    assert code_of(lib.loon_writer_close(0, ffi.NULL, ffi.NULL, 0, out)) == 1
     err, handle, _ = raw_writer_new("nulls", batch.schema, props)
     try:
-        assert code(lib.loon_writer_write(handle, ffi.NULL)) == 1
-        assert code(lib.loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, ffi.NULL)) == 1
-        assert code(lib.loon_writer_close(handle, ffi.NULL, ffi.NULL, 1, out)) == 1  # meta_len > 0, NULL arrays
+        assert code_of(lib.loon_writer_write(handle, ffi.NULL)) == 1
+        assert code_of(lib.loon_writer_close(handle, ffi.NULL, ffi.NULL, 0, ffi.NULL)) == 1
+        assert code_of(lib.loon_writer_close(handle, ffi.NULL, ffi.NULL, 1, out)) == 1  # meta_len > 0, NULL arrays
         key = ffi.new("char[]", b"k")
         keys = ffi.new("char*[]", [key])
         vals = ffi.new("char*[]", [ffi.NULL])
-        assert code(lib.loon_writer_close(handle, keys, vals, 1, out)) == 1  # NULL entry
+        assert code_of(lib.loon_writer_close(handle, keys, vals, 1, out)) == 1  # NULL entry
         assert write_raw(handle, batch) == (0, True)  # none of the above closed the writer
         err, groups = close_raw(handle)
         assert err == 0 and groups.num_rows == 3
@@ -405,7 +394,7 @@ def test_use_after_close_code_3(props):
         assert close_raw(handle)[0] == 0
         assert close_raw(handle) == (3, None)  # second close
         assert write_raw(handle, batch) == (3, True)  # write after close (array consumed)
-        assert code(lib.loon_writer_flush(handle)) == 3
+        assert code_of(lib.loon_writer_flush(handle)) == 3
     finally:
         lib.loon_writer_destroy(handle)
 
@@ -444,7 +433,7 @@ def test_injected_writer_faults_code_3(props, fs_root, point, step):
             else:
                 assert write_raw(handle, batch)[0] == 0
                 if step == "flush":
-                    assert code(library().loon_writer_flush(handle)) == 3
+                    assert code_of(library().loon_writer_flush(handle)) == 3
                 else:
                     assert close_raw(handle) == (3, None)
         # one-time fault: the writer is still open and a retried close works
