@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "milvus-storage/ffi_fiu.h"
 #include "test_util.h"
@@ -263,6 +264,31 @@ void TestFaults() {
   loon_fiu_disable_all();
 }
 
+// A transaction begun on a dataset whose _metadata directory another committer is creating at that
+// moment sees version 0, never "not found": Arrow's local listing reports ENOENT when the directory
+// appears between its opendir and its existence check (8 processes' first commits hit this).
+void TestListingRacesDirectoryCreation() {
+  Fs fs(g_root + "/race");
+  Props props(g_root + "/race");
+  int not_found = 0;
+  for (int i = 0; i < 400; ++i) {
+    std::string base = "b" + std::to_string(i);
+    std::string meta = base + "/_metadata";
+    std::thread creator([&] {
+      CHECK_OK(loon_filesystem_create_dir(fs.h, meta.data(), static_cast<uint32_t>(meta.size()), true));
+    });
+    for (int k = 0; k < 20; ++k) {
+      LoonTransactionHandle txn = 0;
+      LoonFFIResult r = loon_transaction_begin(base.c_str(), &props.p, -1, 0, 1, &txn);
+      if (r.err_code != 0) ++not_found;
+      loon_ffi_free_result(&r);
+      loon_transaction_destroy(txn);
+    }
+    creator.join();
+  }
+  CHECK_EQ(not_found, 0);
+}
+
 }  // namespace
 
 int main() {
@@ -273,6 +299,7 @@ int main() {
   TestDirsAndDelete();
   TestSharedMetrics();
   TestFaults();
+  TestListingRacesDirectoryCreation();
   std::filesystem::remove_all(g_root);
   return TestMain("filesystem_test");
 }

@@ -338,7 +338,15 @@ arrow::Result<arrow::fs::FileInfoVector> LoonFileSystem::GetFileInfo(const arrow
   metrics_->get_file_info_count++;
   arrow::fs::FileSelector sel = select;
   ARROW_ASSIGN_OR_RAISE(sel.base_dir, Track(RootRelative(select.base_dir)));
-  return Track(base_->GetFileInfo(sel));
+  auto listing = base_->GetFileInfo(sel);
+  // Arrow's local listing fails with ENOENT when the directory appears between its opendir and its
+  // own existence check (another process creating it); listed again, the directory is there.
+  for (int retry = 0; retry < 3 && sel.allow_not_found && !listing.ok() &&
+                      arrow::internal::ErrnoFromStatus(listing.status()) == ENOENT;
+       ++retry) {
+    listing = base_->GetFileInfo(sel);
+  }
+  return Track(std::move(listing));
 }
 
 arrow::Status LoonFileSystem::CreateDir(const std::string& path, bool recursive) {
