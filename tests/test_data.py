@@ -58,6 +58,21 @@ def test_make_table():
     assert table.equals(pa.Table.from_batches([data.make_batch(2500)]))
 
 
+@pytest.mark.parametrize("rows,offset", [(1, 0), (37, 5), (1000, 123_456_789)])
+def test_make_batch_names_follow_the_documented_pattern(rows, offset):
+    suffixes = ["", "_a", "_bb", "_ccc", "_dddd", "_eeeee", "_ffffff", "_ggggggg"]
+    expected = [f"name_{i}{suffixes[i % len(suffixes)]}" for i in range(offset, offset + rows)]
+    assert data.make_batch(rows, offset).column("name").to_pylist() == expected
+
+
+def test_batches_cover_rows_in_order():
+    batches = list(data.batches(250, batch_rows=100, offset=10))
+    assert [b.num_rows for b in batches] == [100, 100, 50]
+    assert pa.Table.from_batches(batches).equals(data.make_table(250, offset=10))
+    with pytest.raises(ValueError, match="batch_rows"):
+        list(data.batches(10, batch_rows=0))
+
+
 def test_vector_batch():
     batch = data.make_vector_batch(50, dim=8, offset=10)
     assert batch.schema == data.vector_schema(8)

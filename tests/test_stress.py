@@ -46,26 +46,6 @@ def test_unknown_profile_is_named():
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rows,offset", [(0, 0), (1, 0), (37, 5), (1000, 123_456_789)])
-def test_fast_batch_equals_make_batch(rows, offset):
-    assert stress.fast_batch(rows, offset).equals(data.make_batch(rows, offset))
-
-
-def test_fast_batches_cover_rows_in_order():
-    batches = list(stress.fast_batches(250, batch_rows=100, offset=10))
-    assert [b.num_rows for b in batches] == [100, 100, 50]
-    assert pa.Table.from_batches(batches).equals(data.make_table(250, offset=10))
-    with pytest.raises(ValueError, match="batch_rows"):
-        list(stress.fast_batches(10, batch_rows=0))
-
-
-def test_fast_batches_of_bytes_reach_the_target():
-    batches = list(stress.fast_batches_of_bytes(100_000, batch_rows=500))
-    total = sum(b.nbytes for b in batches)
-    assert total >= 100_000 and total - batches[-1].nbytes < 100_000
-    assert pa.Table.from_batches(batches).column("id").to_pylist() == list(range(500 * len(batches)))
-
-
 def test_wide_batch_is_independent_of_batching():
     whole = stress.wide_batch(30, 7)
     parts = pa.Table.from_batches([stress.wide_batch(10, 7), stress.wide_batch(20, 7, offset=10)])
@@ -190,11 +170,11 @@ def test_digest_rejects_schema_change_and_unsupported_types():
 
 
 def test_write_stream_and_scan_stream_round_trip(props):
-    written = stress.write_stream("ds", data.SCHEMA, stress.fast_batches(2500, batch_rows=1000), props)
+    written = stress.write_stream("ds", data.SCHEMA, data.batches(2500, batch_rows=1000), props)
     assert written.version == 1 and written.rows == 2500 and written.seconds > 0
     scan = stress.scan_stream("ds", data.SCHEMA, props)
     assert scan.version == 1 and scan.rows == 2500 and scan.digest == written.digest
-    uncommitted = stress.write_stream("ds", data.SCHEMA, [stress.fast_batch(5)], props, commit=False)
+    uncommitted = stress.write_stream("ds", data.SCHEMA, [data.make_batch(5)], props, commit=False)
     assert uncommitted.version is None and loon.latest_version("ds", props) == 1
     only_new = stress.scan_stream("ds", data.SCHEMA, props, groups=uncommitted.groups)
     assert only_new.digest == uncommitted.digest
@@ -288,7 +268,7 @@ def test_commit_all_merge_commits_everything_once(props, our_engine):
 
 
 def test_contend_with_fail_has_one_winner(props):
-    stress.write_stream("ds", data.SCHEMA, [stress.fast_batch(5, offset=stress.BASE_OFFSET)], props)
+    stress.write_stream("ds", data.SCHEMA, [data.make_batch(5, offset=stress.BASE_OFFSET)], props)
     outcomes, _ = stress.contend("ds", props, 4, 5, read_version=1, resolve=loon.Resolve.FAIL, retry_limit=1)
     winners = [o for o in outcomes if o.ok]
     assert len(winners) == 1 and winners[0].version == 2
@@ -299,7 +279,7 @@ def test_contend_with_fail_has_one_winner(props):
 def test_read_snapshots_sees_whole_commits(props):
     import threading
 
-    stress.write_stream("ds", data.SCHEMA, [stress.fast_batch(5, offset=stress.BASE_OFFSET)], props)
+    stress.write_stream("ds", data.SCHEMA, [data.make_batch(5, offset=stress.BASE_OFFSET)], props)
     stop = threading.Event()
     stop.set()
     reads, errors = stress.read_snapshots("ds", props, stop, min_reads=3)
@@ -317,7 +297,7 @@ def test_manifest_growth_records_sizes_and_latency(props):
     result = stress.manifest_growth("ds", props, appends=12, rows=3)
     assert result.appends == 12 and all(i > 0 for i in result.increments())
     result.check()
-    assert stress.scan_stream("ds", data.SCHEMA, props).digest == stress.TableDigest.of(stress.fast_batches(36))
+    assert stress.scan_stream("ds", data.SCHEMA, props).digest == stress.TableDigest.of(data.batches(36))
     assert stress.growth_figure(result).axes
 
 
@@ -392,7 +372,7 @@ def test_scan_of_many_files_stays_under_a_low_descriptor_limit(props):
     files = 300
     groups = None
     for k in range(files):
-        written = stress.write_stream("ds", data.SCHEMA, [stress.fast_batch(4, offset=4 * k)], props, commit=False)
+        written = stress.write_stream("ds", data.SCHEMA, [data.make_batch(4, offset=4 * k)], props, commit=False)
         if groups is None:
             groups = written.groups
         else:
@@ -406,4 +386,4 @@ def test_scan_of_many_files_stays_under_a_low_descriptor_limit(props):
             assert reader.take([0, 4 * files - 1]).column("id").to_pylist() == [0, 4 * files - 1]
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    assert scan.digest == stress.TableDigest.of(stress.fast_batches(4 * files))
+    assert scan.digest == stress.TableDigest.of(data.batches(4 * files))

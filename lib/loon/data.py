@@ -11,9 +11,11 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "SCHEMA",
+    "batches",
     "batches_of_bytes",
     "compressible_batch",
     "make_batch",
@@ -30,7 +32,7 @@ SCHEMA = pa.schema(
     ]
 )
 
-_SUFFIXES = ["", "_a", "_bb", "_ccc", "_dddd", "_eeeee", "_ffffff", "_ggggggg"]
+_SUFFIXES = pa.array(["", "_a", "_bb", "_ccc", "_dddd", "_eeeee", "_ffffff", "_ggggggg"])
 
 
 def _ids(num_rows: int, offset: int) -> np.ndarray:
@@ -42,9 +44,7 @@ def _ids(num_rows: int, offset: int) -> np.ndarray:
 def _mix(ids: np.ndarray, seed: int) -> np.ndarray:
     """A cheap deterministic hash of ids (splitmix64 finaliser) as uint64."""
     with np.errstate(over="ignore"):
-        x = ids.astype(np.uint64) + (np.uint64(seed % (1 << 64)) + np.uint64(1)) * np.uint64(
-            0x9E3779B97F4A7C15
-        )
+        x = ids.astype(np.uint64) + (np.uint64(seed % (1 << 64)) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))
@@ -57,23 +57,28 @@ def make_batch(num_rows: int, offset: int = 0, seed: int = 0) -> pa.RecordBatch:
     a pseudo-random float in [0, 1000) derived from ``id`` and ``seed``.
     """
     ids = _ids(num_rows, offset)
-    names = [f"name_{i}{_SUFFIXES[i % len(_SUFFIXES)]}" for i in ids.tolist()]
+    id_array = pa.array(ids, pa.int64())
+    # Arrow kernels, not a Python loop: the stress profiles generate up to 100M rows.
+    suffixes = _SUFFIXES.take(pa.array(ids % len(_SUFFIXES)))
+    names = pc.binary_join_element_wise("name_", pc.cast(id_array, pa.string()), suffixes, "")
     values = (_mix(ids, seed) % np.uint64(1_000_000)).astype(np.float64) / 1000.0
-    return pa.RecordBatch.from_arrays(
-        [pa.array(ids, pa.int64()), pa.array(names, pa.string()), pa.array(values, pa.float64())],
-        schema=SCHEMA,
-    )
+    return pa.RecordBatch.from_arrays([id_array, names, pa.array(values, pa.float64())], schema=SCHEMA)
+
+
+def batches(num_rows: int, batch_rows: int = 10_000, offset: int = 0, seed: int = 0) -> Iterator[pa.RecordBatch]:
+    """``num_rows`` rows of ``SCHEMA`` from ``offset`` in batches of at most ``batch_rows`` rows.
+
+    A generator, so large row counts (``full`` profile) need not fit in memory at once.
+    """
+    if batch_rows <= 0:
+        raise ValueError(f"batch_rows must be > 0, got {batch_rows}")
+    for start in range(0, num_rows, batch_rows):
+        yield make_batch(min(batch_rows, num_rows - start), offset + start, seed)
 
 
 def make_table(num_rows: int, batch_rows: int = 10_000, offset: int = 0, seed: int = 0) -> pa.Table:
     """``num_rows`` rows of ``SCHEMA`` as a table made of batches of ``batch_rows`` rows."""
-    if batch_rows <= 0:
-        raise ValueError(f"batch_rows must be > 0, got {batch_rows}")
-    batches = [
-        make_batch(min(batch_rows, num_rows - start), offset + start, seed)
-        for start in range(0, num_rows, batch_rows)
-    ]
-    return pa.Table.from_batches(batches, schema=SCHEMA)
+    return pa.Table.from_batches(list(batches(num_rows, batch_rows, offset, seed)), schema=SCHEMA)
 
 
 def vector_schema(dim: int) -> pa.Schema:

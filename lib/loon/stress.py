@@ -72,9 +72,6 @@ __all__ = [
     "continuous_operation",
     "expect_failure",
     "expected_digest",
-    "fast_batch",
-    "fast_batches",
-    "fast_batches_of_bytes",
     "fd_targets",
     "field_schema",
     "field_values",
@@ -196,45 +193,6 @@ def stress_scale(profile: str | Profile) -> StressScale:
 # Data generators (vectorised; values depend only on the row id, never on batching)
 # --------------------------------------------------------------------------------------------
 
-_SUFFIXES = pa.array(["", "_a", "_bb", "_ccc", "_dddd", "_eeeee", "_ffffff", "_ggggggg"])
-
-
-def _mix(ids: np.ndarray, seed: int) -> np.ndarray:
-    """splitmix64 finaliser of ``ids`` (uint64), the same hash as ``loon.data``."""
-    return data._mix(ids, seed)
-
-
-def fast_batch(num_rows: int, offset: int = 0, seed: int = 0) -> pa.RecordBatch:
-    """Exactly ``data.make_batch(num_rows, offset, seed)``, built with Arrow kernels (no Python loop)."""
-    ids = data._ids(num_rows, offset)
-    id_array = pa.array(ids, pa.int64())
-    suffixes = _SUFFIXES.take(pa.array(ids % len(_SUFFIXES)))
-    names = pc.binary_join_element_wise("name_", pc.cast(id_array, pa.string()), suffixes, "")
-    values = (_mix(ids, seed) % np.uint64(1_000_000)).astype(np.float64) / 1000.0
-    return pa.RecordBatch.from_arrays([id_array, names, pa.array(values, pa.float64())], schema=data.SCHEMA)
-
-
-def fast_batches(num_rows: int, batch_rows: int = 100_000, offset: int = 0) -> Iterator[pa.RecordBatch]:
-    """``num_rows`` rows of ``data.SCHEMA`` from ``offset`` in batches of at most ``batch_rows``."""
-    if batch_rows <= 0:
-        raise ValueError(f"batch_rows must be > 0, got {batch_rows}")
-    for start in range(0, num_rows, batch_rows):
-        yield fast_batch(min(batch_rows, num_rows - start), offset + start)
-
-
-def fast_batches_of_bytes(target_bytes: int, batch_rows: int = 100_000, offset: int = 0) -> Iterator[pa.RecordBatch]:
-    """``fast_batch`` batches of ``batch_rows`` rows until their ``nbytes`` reach ``target_bytes``
-    (the vectorised ``data.batches_of_bytes``)."""
-    if batch_rows <= 0:
-        raise ValueError(f"batch_rows must be > 0, got {batch_rows}")
-    produced, start = 0, offset
-    while produced < target_bytes:
-        batch = fast_batch(batch_rows, start)
-        produced += batch.nbytes
-        start += batch_rows
-        yield batch
-
-
 _WIDE_TYPES = (pa.string(), pa.int64(), pa.float64())  # by column number j % 3
 
 
@@ -261,7 +219,7 @@ def wide_batch(num_rows: int, num_columns: int, offset: int = 0) -> pa.RecordBat
         elif kind == 1:
             arrays.append(pa.array(ids * j, pa.int64()))
         else:
-            arrays.append(pa.array((_mix(ids, j) % np.uint64(1 << 40)).astype(np.float64) / 7.0, pa.float64()))
+            arrays.append(pa.array((data._mix(ids, j) % np.uint64(1 << 40)).astype(np.float64) / 7.0, pa.float64()))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
@@ -285,7 +243,7 @@ def large_string_lengths(ids: np.ndarray, min_len: int = 1 << 10, max_len: int =
     """
     if not 0 < min_len <= max_len:
         raise ValueError(f"need 0 < min_len <= max_len, got {min_len}, {max_len}")
-    u = (_mix(ids, 7) % np.uint64(1 << 20)).astype(np.float64) / float(1 << 20)
+    u = (data._mix(ids, 7) % np.uint64(1 << 20)).astype(np.float64) / float(1 << 20)
     lengths = np.floor(min_len * (max_len / min_len) ** u).astype(np.int64)
     lengths = np.clip(lengths, min_len, max_len)
     lengths[ids == 0] = min_len
@@ -300,7 +258,7 @@ def large_string_batch(
     ids = data._ids(num_rows, offset)
     lengths = large_string_lengths(ids, min_len, max_len)
     pool = _ascii_pool(max(_STRING_POOL_SIZE, 2 * max_len))
-    starts = (_mix(ids, 11) % np.uint64(len(pool) - max_len)).astype(np.int64)
+    starts = (data._mix(ids, 11) % np.uint64(len(pool) - max_len)).astype(np.int64)
     offsets = np.zeros(num_rows + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     if offsets[-1] >= 1 << 31:
@@ -340,7 +298,7 @@ def vector_values(ids: np.ndarray, dim: int) -> np.ndarray:
     """The float32 components of the vectors of ``ids`` (shape ``len(ids) x dim``), in [0, 1)."""
     rng = np.random.default_rng(1536)
     pool = rng.random(_VECTOR_POOL + dim, dtype=np.float32)
-    starts = (_mix(ids, 13) % np.uint64(_VECTOR_POOL)).astype(np.int64)
+    starts = (data._mix(ids, 13) % np.uint64(_VECTOR_POOL)).astype(np.int64)
     return np.lib.stride_tricks.sliding_window_view(pool, dim)[starts]
 
 
@@ -363,8 +321,8 @@ def field_values(ids: np.ndarray, k: int) -> pa.Array:
 
 
 def gradual_batch(num_rows: int, fields: int, offset: int = 0) -> pa.RecordBatch:
-    """Rows of ``field_schema(fields)``: ``fast_batch`` plus ``field_values`` for each field."""
-    base = fast_batch(num_rows, offset)
+    """Rows of ``field_schema(fields)``: ``data.make_batch`` plus ``field_values`` for each field."""
+    base = data.make_batch(num_rows, offset)
     ids = data._ids(num_rows, offset)
     arrays = list(base.columns) + [field_values(ids, k) for k in range(1, fields + 1)]
     return pa.RecordBatch.from_arrays(arrays, schema=field_schema(fields))
@@ -790,9 +748,9 @@ def expected_digest(
     in version order (what ``workloads.expected_table`` holds, without building the table)."""
     digest = TableDigest()
     if base_rows:
-        digest.update_all(fast_batches(base_rows, offset=base_offset))
+        digest.update_all(data.batches(base_rows, offset=base_offset))
     for o in sorted((o for o in outcomes if o.ok), key=lambda o: o.version or 0):
-        digest.update_all(fast_batches(o.num_rows, offset=o.first_id))
+        digest.update_all(data.batches(o.num_rows, offset=o.first_id))
     if digest.schema is None:
         digest.update(data.SCHEMA.empty_table())
     return digest
@@ -801,14 +759,14 @@ def expected_digest(
 def committed_volume(outcomes: Sequence[workloads.CommitOutcome]) -> tuple[int, int]:
     """In-memory bytes and rows of the successful commits' batches (for throughput records)."""
     ok = [o for o in outcomes if o.ok]
-    return sum(fast_batch(o.num_rows, o.first_id).nbytes for o in ok), sum(o.num_rows for o in ok)
+    return sum(data.make_batch(o.num_rows, o.first_id).nbytes for o in ok), sum(o.num_rows for o in ok)
 
 
 def snapshot_checksum(ids: np.ndarray) -> tuple[int, int, int]:
     """Order-independent checksum of a set of ids: count, sum, and the sum of their splitmix64 hashes (mod 2^64)."""
     ids = np.asarray(ids, dtype=np.int64)
     with np.errstate(over="ignore"):
-        mixed = int(np.sum(_mix(ids, 99), dtype=np.uint64)) if len(ids) else 0
+        mixed = int(np.sum(data._mix(ids, 99), dtype=np.uint64)) if len(ids) else 0
     return len(ids), int(ids.sum(dtype=np.int64)) if len(ids) else 0, mixed
 
 
@@ -957,7 +915,7 @@ def manifest_growth(base_path: str, properties: Mapping[str, Any], appends: int,
     nbytes = 0
     with Filesystem(properties) as fs:
         for k in range(appends):
-            batch = fast_batch(rows, offset=k * rows)
+            batch = data.make_batch(rows, offset=k * rows)
             start = time.perf_counter()
             with Writer(base_path, data.SCHEMA, properties) as writer:
                 writer.write(batch)
@@ -1012,7 +970,7 @@ def continuous_operation(
         path = dataset_path(result.datasets)
         expected = TableDigest()
         for k in range(appends_per_dataset):
-            batch = fast_batch(rows_per_append, offset=k * rows_per_append)
+            batch = data.make_batch(rows_per_append, offset=k * rows_per_append)
             written = write_stream(path, data.SCHEMA, [batch], properties)
             assert written.version == k + 1, f"{path}: append {k + 1} committed version {written.version}"
             result.write_seconds += written.seconds + written.commit_seconds
@@ -1166,7 +1124,7 @@ def gc_pressure_worker(
         garbage: dict[str, Any] = {}
         garbage["self"] = garbage
         garbage["writer"] = Writer(base_path, data.SCHEMA, properties)
-        garbage["writer"].write(fast_batch(rows, offset=workloads.id_base(committer, c) + rows))
+        garbage["writer"].write(data.make_batch(rows, offset=workloads.id_base(committer, c) + rows))
         garbage["txn"] = Transaction(base_path, properties) if c > 0 or committer > 0 else None
         outcome = workloads.append_rows(base_path, properties, committer, c, rows, Resolve.MERGE, retry_limit)
         outcomes.append(outcome)
@@ -1174,7 +1132,7 @@ def gc_pressure_worker(
             _, manifest = open_manifest(base_path, properties)
             reader = Reader(manifest.column_groups, data.SCHEMA, ["id"], properties)
             garbage["reader"] = reader
-            garbage["batches"] = [reader.take([0]) for _ in range(3)] + [fast_batch(16, k) for k in range(20)]
+            garbage["batches"] = [reader.take([0]) for _ in range(3)] + [data.make_batch(16, k) for k in range(20)]
         del garbage
     return outcomes
 
