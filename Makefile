@@ -15,7 +15,7 @@ JOBS ?= 2
 DEBIAN_PACKAGES := cmake g++ make libfiu-dev libavro-dev
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
-.PHONY: setup build report test lint test-engine test-python asan clean
+.PHONY: setup build report test lint test-engine test-python asan bench clean
 
 setup: .stamps/debian $(VENV)/.requirements build $(VENV)/.loon-installed
 
@@ -61,6 +61,17 @@ test-python: setup
 	$(PY) -m pytest tests -q
 
 test: setup lint test-engine test-python
+
+# Benchmarks of the workloads that matter beside Lance and pyarrow (benchmarks/bench_workloads.py):
+# prints ratios and appends the figures to reports/bench/<time>-workloads.jsonl for the run history.
+# BENCH_ARGS passes options, e.g. `make bench BENCH_ARGS="--rows 200000 --only take"`.
+BENCH_ARGS ?=
+bench: setup $(VENV)/.bench-requirements
+	$(PY) benchmarks/bench_workloads.py $(BENCH_ARGS)
+
+$(VENV)/.bench-requirements: requirements-bench.txt $(VENV)/.requirements
+	$(PY) -m pip install -q -c requirements.txt -r requirements-bench.txt
+	@touch $@
 
 # The engine's C++ tests under AddressSanitizer (leaks and invalid accesses fail the run).
 asan: .stamps/debian $(VENV)/.requirements
