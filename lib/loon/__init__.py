@@ -5,6 +5,7 @@ submodules imported explicitly: ``loon.config`` (backend parameters), ``loon.cas
 protocol of the notebooks), ``loon.data`` (batch generators), ``loon.throughput`` and ``loon.plots``.
 """
 
+from . import formats
 from ._ffi import LibraryInfo, LibraryNotFoundError, library, library_info
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import (
@@ -53,6 +54,7 @@ __all__ = [
     "commit_groups",
     "fault_injection_enabled",
     "fault_points",
+    "formats",
     "injected",
     "latest_version",
     "open_manifest",
