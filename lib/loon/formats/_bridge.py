@@ -88,8 +88,16 @@ def _properties(c_props: Any) -> dict[str, str]:
     return out
 
 
+def _message(exc: BaseException) -> str:
+    # The Rust libraries append a backtrace when RUST_BACKTRACE is set: keep the error itself.
+    text = str(exc).split("\nBacktrace:", 1)[0].strip()
+    if len(text) > 2000:
+        text = text[:2000] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
 def _fail(sink: Any, exc: BaseException) -> int:
-    message = f"{type(exc).__name__}: {exc}".encode(errors="replace")
+    message = _message(exc).encode(errors="replace")
     library().loon_format_sink_set_error(sink, message)
     if isinstance(exc, FileNotFoundError):
         return _NOT_FOUND
