@@ -213,3 +213,22 @@ def test_replacing_the_provider_while_reading(props, files, jsonrows):
     for t in threads:
         t.join(60)
     assert errors == []
+
+
+def test_memory_estimation_fault_hits_provider_groups_only(props, files, jsonrows):
+    if not loon.fault_injection_enabled():
+        pytest.skip("engine built without libfiu")
+    groups, ext_props = _import(props)
+    parquet_groups = loon.write_dataset("db/p", files, props)
+    with (
+        loon.Reader(groups, data.SCHEMA, properties=ext_props) as reader,
+        reader.chunk_reader(0) as chunks,
+        loon.Reader(parquet_groups, data.SCHEMA, properties=props) as parquet_reader,
+        parquet_reader.chunk_reader(0) as parquet_chunks,
+    ):
+        with loon.injected("memory_size_estimation.fail"):
+            assert parquet_chunks.metadata(loon.ESTIMATED_MEMORY)["estimated_memory"]  # not evaluated for Parquet
+            assert sum(chunks.metadata(loon.NUM_OF_ROWS)["num_rows"]) == 65  # row counts are not estimates
+            with pytest.raises(loon.ArrowError):
+                chunks.metadata(loon.ESTIMATED_MEMORY)
+        assert all(m > 0 for m in chunks.metadata(loon.ESTIMATED_MEMORY)["estimated_memory"])
