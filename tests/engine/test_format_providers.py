@@ -148,7 +148,7 @@ def test_provider_failures_become_errors_with_its_message(props, files, jsonrows
             reader.scan()
         assert needle in str(exc.value)
         with pytest.raises(loon.ArrowError) as exc:
-            reader.take([41])
+            reader.take([41, 60])  # one stream over rows 41..60 of file c (more than its first batch)
         assert exc.value.code == 3 and needle in exc.value.message
 
 

@@ -1,5 +1,6 @@
 #include "exttable/provider_reader.h"
 
+#include <arrow/array/builder_primitive.h>
 #include <arrow/compute/api.h>
 #include <arrow/table.h>
 
@@ -7,6 +8,8 @@
 
 #include "common/status.h"
 #include "common/thread_pool.h"
+#include "fiu/fault.h"
+#include "milvus-storage/ffi_fiu.h"
 
 namespace loon::exttable {
 
@@ -228,6 +231,25 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadProviderChun
     i = j;
   }
   return out;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderRows(const GroupLayout& layout, size_t chunk,
+                                                                    const std::vector<int64_t>& local,
+                                                                    const std::vector<std::string>& columns,
+                                                                    const arrow::Schema& logical) {
+  LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
+  const Chunk& c = layout.chunks[chunk];
+  auto [lo, hi] = std::minmax_element(local.begin(), local.end());
+  if (local.empty() || *lo < 0 || *hi >= c.rows) return arrow::Status::Invalid("take: row outside chunk ", chunk);
+  const ProviderGroup& pg = *layout.provider;
+  ARROW_ASSIGN_OR_RAISE(auto table, ReadRange(pg, pg.files[c.file], c.skip + *lo, c.skip + *hi + 1, columns, logical));
+  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
+  arrow::Int64Builder indices;
+  ARROW_RETURN_NOT_OK(indices.Reserve(static_cast<int64_t>(local.size())));
+  for (int64_t row : local) indices.UnsafeAppend(row - *lo);
+  ARROW_ASSIGN_OR_RAISE(auto idx, indices.Finish());
+  ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(batch, idx));
+  return taken.record_batch();
 }
 
 }  // namespace loon::exttable

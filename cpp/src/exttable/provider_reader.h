@@ -47,4 +47,11 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadProviderChun
     const GroupLayout& layout, const std::vector<size_t>& chunks, const std::vector<std::string>& columns,
     const arrow::Schema& logical);
 
+// The rows `local` (chunk-relative, any order, duplicates allowed) of one chunk, in that order:
+// one stream over the span from the first to the last row asked.
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderRows(const GroupLayout& layout, size_t chunk,
+                                                                    const std::vector<int64_t>& local,
+                                                                    const std::vector<std::string>& columns,
+                                                                    const arrow::Schema& logical);
+
 }  // namespace loon::exttable

@@ -945,6 +945,11 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
   ARROW_RETURN_NOT_OK(ParallelRead(tasks.size(), workers, [&](size_t t) -> arrow::Status {
     const Task& task = tasks[t];
     size_t i = task.group;
+    if (layouts[i]->provider) {  // only the rows asked, not the whole chunk
+      ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderRows(*layouts[i], task.chunk, task.local,
+                                                                  plan.columns[group_ids[i]], *st.schema));
+      return arrow::Status::OK();
+    }
     ARROW_ASSIGN_OR_RAISE(auto batch, ReadChunk(*layouts[i], task.chunk, plan.columns[group_ids[i]], *st.schema,
                                                 /*use_threads=*/parallel_tasks == 1));
     bool whole = static_cast<int64_t>(task.local.size()) == batch->num_rows();

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from ._bridge import Entry
+from ._cache import OpenCache
 
 FORMAT = "vortex"
 PACKAGE = "vortex-data"
@@ -26,12 +27,18 @@ def _vortex() -> Any:
     return vortex
 
 
+_FILES = OpenCache()
+
+
 def _open(location: str) -> Any:
+    try:
+        st = os.stat(location)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{location} does not exist") from None
     if os.path.isdir(location):
         raise IsADirectoryError(f"{location} is a directory, not a Vortex file")
-    if not os.path.exists(location):
-        raise FileNotFoundError(f"{location} does not exist")
-    return _vortex().open(location)
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return _FILES.get(location, stamp, lambda: _vortex().open(location))
 
 
 class VortexProvider:
