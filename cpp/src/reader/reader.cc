@@ -594,8 +594,7 @@ class ScanReader : public arrow::RecordBatchReader {
   std::vector<ColumnSource> sources;           // per read_schema field
   std::vector<GroupScan> scans;
   std::vector<std::pair<int64_t, int64_t>> segments;  // row ranges to read
-  bool has_predicate = false;
-  cp::Expression predicate;  // bound to read_schema
+  std::optional<BoundPredicate> predicate;  // bound to read_schema
   int64_t max_rows = 8192;
   size_t seg = 0;
   int64_t pos = 0;
@@ -642,8 +641,8 @@ class ScanReader : public arrow::RecordBatchReader {
       }
       pos += n;
       auto batch = arrow::RecordBatch::Make(read_schema, n, std::move(cols));
-      if (has_predicate) {
-        ARROW_ASSIGN_OR_RAISE(auto mask, cp::ExecuteScalarExpression(predicate, *read_schema, batch));
+      if (predicate) {
+        ARROW_ASSIGN_OR_RAISE(auto mask, predicate->Evaluate(batch));
         if (mask.is_scalar()) {
           // Constant predicate: keep all rows only when it is a valid true.
           const auto& sc = *mask.scalar();
@@ -807,11 +806,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
   }
   ARROW_ASSIGN_OR_RAISE(reader->read_schema, ProjectedSchema(needed));
   if (parsed) {
-    ARROW_ASSIGN_OR_RAISE(reader->predicate, parsed->expr.Bind(*reader->read_schema));
-    if (reader->predicate.type()->id() != arrow::Type::BOOL && reader->predicate.type()->id() != arrow::Type::NA) {
-      return arrow::Status::Invalid("predicate is not boolean: ", predicate_text);
-    }
-    reader->has_predicate = true;
+    ARROW_ASSIGN_OR_RAISE(reader->predicate, BoundPredicate::Bind(parsed->root, reader->read_schema));
   }
   GroupPlan plan = PlanGroups(st.groups, needed);
   ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
@@ -829,7 +824,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
 
   // Row ranges whose row groups the statistics rule out.
   std::vector<std::pair<int64_t, int64_t>> skipped;
-  if (reader->has_predicate) {
+  if (reader->predicate) {
     for (size_t i = 0; i < group_ids.size(); ++i) {
       const auto& cols = plan.columns[group_ids[i]];
       std::vector<std::string> pred_cols;
@@ -839,9 +834,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
       if (pred_cols.empty()) continue;
       for (const Chunk& c : layouts[i]->chunks) {
         auto guarantee = StatsGuarantee(*layouts[i]->files[c.file], c.row_group, pred_cols, *st.schema);
-        auto simplified = cp::SimplifyWithGuarantee(reader->predicate, guarantee);
-        if (!simplified.ok()) continue;
-        if (simplified->IsSatisfiable()) continue;
+        if (reader->predicate->MayMatch(guarantee)) continue;
         skipped.emplace_back(c.group_start, c.group_start + c.rows);
       }
     }
