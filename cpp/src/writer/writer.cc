@@ -17,7 +17,6 @@
 #include <cstring>
 #include <optional>
 #include <random>
-#include <regex>
 #include <thread>
 
 #include "common/status.h"
@@ -257,21 +256,12 @@ arrow::Result<std::vector<GroupSpec>> SplitColumns(const arrow::Schema& schema, 
       return arrow::Status::Invalid("schema_based policy: ", formats.size(), " formats for ", patterns.size(),
                                     " patterns");
     }
-    std::vector<std::regex> regexes;
-    for (const auto& p : patterns) {
-      try {
-        regexes.emplace_back(p, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return arrow::Status::Invalid("bad schema_based pattern '", p, "': ", e.what());
-      }
-    }
+    ARROW_ASSIGN_OR_RAISE(auto matcher, ColumnPatterns::Compile(patterns));
     groups.resize(patterns.size() + 1);
     for (size_t j = 0; j < patterns.size(); ++j) groups[j].format = formats.empty() ? format : formats[j];
     groups.back().format = format;
     for (int i = 0; i < schema.num_fields(); ++i) {
-      size_t j = 0;
-      while (j < regexes.size() && !std::regex_match(schema.field(i)->name(), regexes[j])) ++j;
-      groups[j].fields.push_back(i);
+      groups[matcher.FirstMatch(schema.field(i)->name())].fields.push_back(i);
     }
   } else if (policy == "size_based") {
     if (sample == nullptr) return arrow::Status::Invalid("size_based policy needs a sample batch");
