@@ -9,6 +9,7 @@ from ._ffi import LibraryInfo, LibraryNotFoundError, library, library_info
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import (
     ArrowError,
+    EngineTextError,
     FaultInjectedError,
     GotExceptionError,
     InvalidArgumentError,
@@ -62,6 +63,7 @@ __all__ = [
     "ESTIMATED_MEMORY",
     "NUM_OF_ROWS",
     "ArrowError",
+    "EngineTextError",
     "ChunkReader",
     "ColumnGroup",
     "ColumnGroupFile",

@@ -31,6 +31,7 @@
 #include "filesystem/fs.h"
 #include "fiu/fault.h"
 #include "milvus-storage/ffi_fiu.h"
+#include "reader/file_integrity.h"
 #include "reader/predicate.h"
 
 namespace loon {
@@ -233,6 +234,9 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
       of->size = -1;
     }
   }
+  // A footer with a recorded checksum is verified before Parquet trusts it (and then reused).
+  ARROW_ASSIGN_OR_RAISE(of->metadata,
+                        ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr));
   std::shared_ptr<parquet::arrow::FileReader> reader;
   auto opened = of->NewReader(false, false, 0);
   if (!opened.ok()) {
@@ -300,6 +304,7 @@ arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& pr
   }));
   for (size_t fi = 0; fi < group.files.size(); ++fi) {
     const OpenedFile& f = *layout->files[fi];
+    ARROW_RETURN_NOT_OK(CheckFileAgainstManifest(group, group.files[fi], f));
     int64_t file_rows = f.metadata->num_rows();
     int64_t start = group.files[fi].start_index;
     int64_t end = group.files[fi].end_index;
@@ -810,6 +815,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
   }
   GroupPlan plan = PlanGroups(st.groups, needed);
   ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+  ARROW_RETURN_NOT_OK(
+      CheckColumnsWithoutGroup(st.props, st.groups, *st.schema, needed, plan.group_of, st.key_retriever.load()));
 
   // Open every involved group's footers (concurrently) to learn its chunks.
   KeyRetrieverFn kr = st.key_retriever.load();
@@ -883,6 +890,8 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
   ARROW_ASSIGN_OR_RAISE(auto out_schema, ProjectedSchema(names));
   GroupPlan plan = PlanGroups(st.groups, names);
   ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+  ARROW_RETURN_NOT_OK(
+      CheckColumnsWithoutGroup(st.props, st.groups, *st.schema, names, plan.group_of, st.key_retriever.load()));
   for (int64_t r : rows) {
     if (r < 0 || r >= total) return arrow::Status::Invalid("row index ", r, " out of range [0, ", total, ")");
   }
