@@ -144,3 +144,36 @@ def write_dataset(props: dict[str, str], base: str, table: pa.Table, batches: in
             w.flush()
     loon.commit_groups(base, w.column_groups, merged)
     return w.column_groups
+
+
+def _read_long(raw: bytes, pos: int) -> tuple[int, int]:
+    shift = z = 0
+    while True:
+        b = raw[pos]
+        pos += 1
+        z |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return (z >> 1) ^ -(z & 1), pos
+
+
+def split_container(raw: bytes) -> tuple[dict, bytes]:
+    """The writer schema and the single block's bytes of a (well-formed) container manifest."""
+    assert raw[:4] == CONTAINER_MAGIC
+    pos = 4
+    meta = {}
+    while True:
+        count, pos = _read_long(raw, pos)
+        if count == 0:
+            break
+        for _ in range(abs(count)):
+            klen, pos = _read_long(raw, pos)
+            key = raw[pos : pos + klen]
+            pos += klen
+            vlen, pos = _read_long(raw, pos)
+            meta[key] = raw[pos : pos + vlen]
+            pos += vlen
+    pos += 16  # sync marker
+    _, pos = _read_long(raw, pos)  # record count
+    blen, pos = _read_long(raw, pos)
+    return json.loads(meta[b"avro.schema"]), raw[pos : pos + blen]
