@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import loon
+
 WORKER = Path(__file__).with_name("worker.py")
 
 
@@ -62,7 +64,7 @@ class Child:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr_file,
-            env=os.environ.copy(),
+            env={**os.environ, "LOON_FUZZ_LOON_PATH": str(Path(loon.__file__).parent.parent)},
         )
 
     def _stderr_tail(self) -> str:

@@ -21,12 +21,10 @@ def _hostile_schema(rng: random.Random, real: dict) -> dict | str:
         return {"type": "record", "name": "Manifest", "fields": [{"name": "column_groups", "type": inner}]}
     if pick == 2:
         return {"type": "fixed", "name": "F", "size": rng.choice([-1, -(1 << 62), 1 << 40, 0, 1 << 21])}
-    if pick == 3:  # deep nesting
+    if pick == 3:  # deep nesting, as text (json.dumps recurses)
         levels = rng.choice([40, 200, 1500, 3000])
-        schema: dict | str = "string"
-        for _ in range(levels):
-            schema = {"type": "array", "items": schema}
-        return {"type": "record", "name": "Manifest", "fields": [{"name": "column_groups", "type": schema}]}
+        nested = '{"type": "array", "items": ' * levels + '"string"' + "}" * levels
+        return '{"type": "record", "name": "Manifest", "fields": [{"name": "column_groups", "type": ' + nested + "}]}"
     if pick == 4:
         items = rng.choice(["null", hostile.EMPTY_RECORD, {"type": "fixed", "name": "Z", "size": 0}])
         return hostile.empty_items_schema(items)

@@ -104,22 +104,24 @@ class Generator:
             return text, lambda row, c=column, o=MIRROR[op], v=actual: _cmp(o, row[c], v)
         return f"{column} {op} {_render(value)}", lambda row, c=column, o=op, v=actual: _cmp(o, row[c], v)
 
-    def in_list(self):
+    def in_list(self, long: bool = False):
         r = self.rng
-        column = r.choice(["id", "i32", "u8", "f32", "f64", "s"])
-        n = r.choice([1, 2, 3, 5, 10, 40]) if r.random() < 0.97 else r.randint(1000, 4000)
-        values = [None if r.random() < 0.03 else self.literal(column) for _ in range(n)]
-        if column == "id" and n > 100:  # long id lists, mostly real ids
-            values = [r.randint(-5, 400) for _ in range(n)]
+        column = "id" if long else r.choice(["id", "i32", "u8", "f32", "f64", "s"])
+        n = r.randint(1000, 4000) if long else r.choice([1, 2, 3, 5, 10, 40])
+        if long:
+            values = [r.randint(-5, 400) for _ in range(n)]  # mostly real ids, a filter on thousands
+        else:
+            values = [None if r.random() < 0.03 else self.literal(column) for _ in range(n)]
         negate = r.random() < 0.3
         text = f"{column} {'NOT IN' if negate else 'IN'} (" + ", ".join(_render(v) for v in values) + ")"
-        actual = [_lit_value(v) for v in values]
+        actual = {_lit_value(v) for v in values if v is not None}  # 1 == 1.0: a set compares exactly
+        has_null = None in values
 
-        def evaluate(row, c=column, vals=actual, neg=negate):
+        def evaluate(row, c=column, vals=actual, nul=has_null, neg=negate):
             x = row[c]
             if x is None:
                 return None
-            hit = True if any(v is not None and x == v for v in vals) else (None if None in vals else False)
+            hit = True if x in vals else (None if nul else False)
             return _not(hit) if neg else hit
 
         return text, evaluate
@@ -142,29 +144,42 @@ class Generator:
             return self.leaf()
         pick = r.random()
         if pick < 0.6:
-            n = r.randint(2, 4) if r.random() < 0.97 else r.randint(200, 2500)
-            parts = [self.tree(depth - 1 if n < 10 else 0) for _ in range(n)]
-            joiner = r.choice(["AND", "OR"])
-            text = f" {joiner} ".join(f"({t})" for t, _ in parts)
-            fns = [f for _, f in parts]
-            if joiner == "AND":
-                return text, lambda row, fs=fns: _and([f(row) for f in fs])
-            return text, lambda row, fs=fns: _or([f(row) for f in fs])
+            return self.junction([self.tree(depth - 1) for _ in range(r.randint(2, 4))])
         if pick < 0.85:
-            n = r.choice([1, 1, 2, 3]) if r.random() < 0.97 else r.randint(100, 3000)
-            t, f = self.tree(depth - 1)
-            return "NOT " * n + f"({t})", (lambda row, f=f, n=n: _not(f(row)) if n % 2 else f(row))
+            return self.negation(r.choice([1, 1, 2, 3]), self.tree(depth - 1))
         t, f = self.tree(depth - 1)
         return f"({t})", f
 
+    def junction(self, parts):
+        joiner = self.rng.choice(["AND", "OR"])
+        text = f" {joiner} ".join(f"({t})" for t, _ in parts)
+        fns = [f for _, f in parts]
+        if joiner == "AND":
+            return text, lambda row, fs=fns: _and([f(row) for f in fs])
+        return text, lambda row, fs=fns: _or([f(row) for f in fs])
+
+    @staticmethod
+    def negation(n: int, part):
+        t, f = part
+        return "NOT " * n + f"({t})", (lambda row, f=f, n=n: _not(f(row)) if n % 2 else f(row))
+
     def predicate(self) -> Predicate:
+        """Mostly small trees; a few long lists, long IN lists, NOT chains and deep parentheses."""
         r = self.rng
-        text, evaluate = self.tree(r.randint(0, 6))
         pick = r.random()
-        if pick < 0.05:  # redundant parentheses, within or beyond the limit
+        if pick < 0.03:
+            text, evaluate = self.junction([self.leaf() for _ in range(r.randint(200, 800))])
+        elif pick < 0.05:
+            text, evaluate = self.in_list(long=True)
+        elif pick < 0.07:
+            text, evaluate = self.negation(r.randint(100, 3000), self.tree(2))
+        else:
+            text, evaluate = self.tree(r.randint(0, 5))
+        pick = r.random()
+        if pick < 0.04:  # redundant parentheses, within or beyond the limit
             levels = r.choice([10, 60, 120, 129, 200, 5000])
             return Predicate("(" * levels + text + ")" * levels, levels <= MAX_NESTING - 8, evaluate)
-        if pick < 0.1:  # junk inserted somewhere: mostly a syntax error (inside a string, not)
+        if pick < 0.08:  # junk inserted somewhere: mostly a syntax error (inside a string, not)
             cut = r.randint(0, len(text))
             junk = r.choice([" AND", "(", ")", " = ", " IN (", "'", "`", " ,", " @", " NOT"])
             return Predicate(text[:cut] + junk + text[cut:], None, None)

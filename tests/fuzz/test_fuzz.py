@@ -45,7 +45,7 @@ class Findings:
         """Counts ``outcome``; a hard failure is a finding. True when the outcome is ok."""
         self.outcomes[f"{kind}:{outcome.kind}"] += 1
         if outcome.failed_hard:
-            self.problems.append(f"{kind}: {what[:200]!r}: {outcome}")
+            self.problems.append(f"{kind}: {what[:200]!r}: {outcome}\n{outcome.detail[-1500:]}")
         return outcome.kind == "ok"
 
     def wrong(self, kind: str, what: str, why: str) -> None:

@@ -19,6 +19,22 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _use_parents_loon() -> None:
+    """Import the same ``loon`` as the parent: an import hook (an editable install of another
+    checkout) must not give the child different code."""
+    where = os.environ.get("LOON_FUZZ_LOON_PATH")
+    if not where:
+        return
+    sys.path.insert(0, where)
+    for finder in list(sys.meta_path):
+        try:
+            spec = finder.find_spec("loon", None) if hasattr(finder, "find_spec") else None
+        except Exception:  # noqa: BLE001
+            spec = None
+        if spec is not None and spec.origin and not spec.origin.startswith(where):
+            sys.meta_path.remove(finder)
+
+
 def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -27,6 +43,7 @@ def main() -> None:
         # terabytes of address space, so no limit under it).
         limit = 4 << 30
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _use_parents_loon()
     import targets
 
     import loon  # noqa: F401  (load the engine before the first call is timed)

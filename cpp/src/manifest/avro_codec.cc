@@ -495,10 +495,12 @@ class Extractor {
       if (!arrow::util::ValidateUTF8(s)) return Bad("a string is not valid UTF-8");
       return s;
     }
-    if (t == AVRO_BYTES) {
+    if (t == AVRO_BYTES) {  // a writer schema may declare the text fields as bytes
       const void* b = nullptr;
       if (avro_value_get_bytes(v, &b, &n) != 0) return Bad("bad bytes");
-      return std::string(static_cast<const char*>(b), n);
+      std::string s(static_cast<const char*>(b), n);
+      if (!arrow::util::ValidateUTF8(s)) return Bad("a string is not valid UTF-8");
+      return s;
     }
     return Bad("expected a string");
   }
