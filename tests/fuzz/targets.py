@@ -103,3 +103,39 @@ def validate(base: str, props: dict[str, str]) -> tuple[bool, list[str]]:
 
     report = run_validate(base, props)
     return report.ok, list(report.problems)
+
+
+def writer_with_nested_schema(base: str, props: dict[str, str], depth: int) -> int:
+    """``loon_writer_new`` with a C schema whose one field nests ``depth - 1`` lists (built by hand:
+    pyarrow's own export recurses too); returns the FFI code."""
+    from loon._ffi import ffi, library
+
+    nodes = ffi.new("struct ArrowSchema[]", depth + 1)
+    children = ffi.new("struct ArrowSchema*[]", depth)
+    keep = [ffi.new("char[]", b"+l"), ffi.new("char[]", b"i"), ffi.new("char[]", b"item"), ffi.new("char[]", b"+s")]
+
+    @ffi.callback("void(struct ArrowSchema*)")
+    def release(schema):
+        schema.release = ffi.NULL
+
+    for i in range(depth + 1):
+        node = nodes[i]
+        node.format = keep[3] if i == 0 else keep[0] if i < depth else keep[1]  # a struct of nested lists
+        node.name = keep[2]
+        node.flags = 2  # nullable
+        node.n_children = 1 if i < depth else 0
+        if i < depth:
+            children[i] = ffi.addressof(nodes, i + 1)
+            node.children = ffi.addressof(children, i)
+        node.release = release
+    out = ffi.new("LoonWriterHandle*")
+    from loon.properties import as_properties
+
+    with as_properties(props).as_c() as c_props:
+        result = library().loon_writer_new(base.encode(), ffi.addressof(nodes, 0), c_props, out)
+    code = result.err_code
+    holder = ffi.new("LoonFFIResult*", result)
+    library().loon_ffi_free_result(holder)
+    if out[0]:
+        library().loon_writer_destroy(out[0])
+    return code

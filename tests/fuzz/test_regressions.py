@@ -246,3 +246,15 @@ def test_valid_predicates_are_answered_exactly(child, props, dataset, predicate,
     assert out.kind == "ok", out
     table = hostile.make_table(ROWS).to_pydict()
     assert out.value["id"].to_pylist() == expected(table)
+
+
+# ---- nested Arrow types --------------------------------------------------------------------------
+
+
+def test_deeply_nested_schema_is_code_3(child, props):
+    # Not a row of the table: Arrow's C importer already refuses nesting beyond 64 levels, which
+    # also bounds the engine's own walks over nested types. Kept so that stays true.
+    out = child.call("writer_with_nested_schema", "nested", dict(props), 100_000, timeout=60)
+    assert out.kind == "ok" and out.value == 3, out
+    ok = child.call("writer_with_nested_schema", "nested", dict(props), 10)
+    assert ok.kind == "ok" and ok.value == 0, ok
