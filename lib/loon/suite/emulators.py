@@ -51,6 +51,7 @@ __all__ = [
     "AZURITE_KEY",
     "EMULATORS",
     "Emulator",
+    "EmulatorError",
     "EmulatorUnavailable",
     "emulator_of_params",
     "free_port",
@@ -69,7 +70,11 @@ ADDRESS_ENV = "LOON_EMULATOR_ADDRESS"
 BUCKET_ENV = "LOON_EMULATOR_BUCKET"
 
 
-class EmulatorUnavailable(RuntimeError):
+class EmulatorError(RuntimeError):
+    """An emulator could not be started (its output is in the message)."""
+
+
+class EmulatorUnavailable(EmulatorError):
     """The emulator's program is not installed (the message says how to install it)."""
 
 
@@ -228,7 +233,7 @@ def _http(method: str, url: str, body: bytes | None = None, headers: dict[str, s
 def _create_s3_bucket(emu: Emulator, name: str) -> None:
     status = _http("PUT", f"{emu.endpoint}/{name}")  # moto does not check signatures
     if status != 200:
-        raise RuntimeError(f"moto refused to create bucket {name!r}: HTTP {status}")
+        raise EmulatorError(f"moto refused to create bucket {name!r}: HTTP {status}")
 
 
 def _create_gcs_bucket(emu: Emulator, name: str) -> None:
@@ -236,7 +241,7 @@ def _create_gcs_bucket(emu: Emulator, name: str) -> None:
     status = _http("POST", f"{emu.endpoint}/storage/v1/b?project={GCS_PROJECT}", body,
                    {"Content-Type": "application/json"})
     if status != 200:
-        raise RuntimeError(f"fake-gcs-server refused to create bucket {name!r}: HTTP {status}")
+        raise EmulatorError(f"fake-gcs-server refused to create bucket {name!r}: HTTP {status}")
 
 
 def _create_azure_container(emu: Emulator, name: str) -> None:
@@ -274,13 +279,13 @@ def _wait_ready(emu: Emulator) -> None:
     probe = {"moto": "/moto-api/", "azurite": "/", "fake-gcs-server": "/storage/v1/b"}[emu.kind]
     while time.monotonic() < deadline:
         if emu.process.poll() is not None:
-            raise RuntimeError(f"{emu.kind} exited with code {emu.process.returncode}: {emu.log()}")
+            raise EmulatorError(f"{emu.kind} exited with code {emu.process.returncode}: {emu.log()}")
         try:
             _http("GET", emu.endpoint + probe)
             return
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.1)
-    raise RuntimeError(f"{emu.kind} did not answer on {emu.endpoint} within {START_TIMEOUT:.0f} s: {emu.log()}")
+    raise EmulatorError(f"{emu.kind} did not answer on {emu.endpoint} within {START_TIMEOUT:.0f} s: {emu.log()}")
 
 
 def start(kind: str, bucket: str | None = None) -> Emulator:
