@@ -30,8 +30,7 @@ LIB = REPO / "lib"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))  # the suite library, whether or not it is pip-installed
 
-from loon import config, report  # noqa: E402  (needs the sys.path entry above)
-from loon.suite import emulators  # noqa: E402
+from loon.suite import config, emulators, report  # noqa: E402  (needs the sys.path entry above)
 
 # The order of the report; notebooks not listed here follow alphabetically.
 CATEGORY_ORDER = [

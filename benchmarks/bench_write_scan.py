@@ -15,7 +15,7 @@ Run (from the repository root, with the engine built in cpp/build)::
     .venv/bin/python benchmarks/bench_write_scan.py --codec zstd --rows 2000000 --repeat 9
     .venv/bin/python benchmarks/bench_write_scan.py --table vector --dim 128
 
-Tables: ``rows`` is the notebooks' table (``loon.data.make_table``: int64 id, string name,
+Tables: ``rows`` is the notebooks' table (``loon.suite.data.make_table``: int64 id, string name,
 float64 value, built from 10k-row batches, ~35 MB at 1M rows -- what notebooks/write_read.ipynb
 measures at the ci profile); ``vector`` adds a float32 fixed-size-list column.
 
@@ -52,7 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import loon
-from loon import data
+from loon.suite import data
 
 LEVELED = ("gzip", "zstd", "brotli")
 

@@ -1,4 +1,4 @@
-"""loon.avro_manifest: manifests written by the engine, checked with fastavro against spec 5.5."""
+"""loon.suite.avro_manifest: manifests written by the engine, checked with fastavro against spec 5.5."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon import avro_manifest, data, fixtures, workloads
+from loon.suite import avro_manifest, data, fixtures, workloads
 
 
 def _manifest(fs_root, version: int) -> bytes:

@@ -1,12 +1,12 @@
-"""loon.cases: the notebook case protocol (pass/fail/skip, output, bundles, finish)."""
+"""loon.suite.cases: the notebook case protocol (pass/fail/skip, output, bundles, finish)."""
 
 from __future__ import annotations
 
 import IPython.display
 import pytest
 
-from loon import cases
-from loon.cases import CASE_MIME, CaseFailures, CaseSuite
+from loon.suite import cases
+from loon.suite.cases import CASE_MIME, CaseFailures, CaseSuite
 
 
 def test_pass_fail_skip_are_recorded(capsys):

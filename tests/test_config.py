@@ -1,4 +1,4 @@
-"""loon.config: params file priority, ${VAR} substitution, cloud credentials, profiles."""
+"""loon.suite.config: params file priority, ${VAR} substitution, cloud credentials, profiles."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from loon import config
-from loon.config import ConfigError
+from loon.suite import config
+from loon.suite.config import ConfigError
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params"
 CLOUD_BACKENDS = ["aws", "gcs", "azure", "aliyun", "tencent", "huawei"]

@@ -1,12 +1,13 @@
-"""loon.corrupt damages files; loon.validate (and last_valid_version / roll_back) must notice."""
+"""loon.suite.corrupt damages files; loon.suite.validate (and last_valid_version / roll_back) must notice."""
 
 from __future__ import annotations
 
 import pytest
 
 import loon
-from loon import checks, corrupt, data
-from loon.validate import last_valid_version, manifest_versions, roll_back
+from loon import suite
+from loon.suite import checks, corrupt, data
+from loon.suite.validation import last_valid_version, manifest_versions, roll_back
 
 TWO_GROUPS = {"writer.policy": "schema_based", "writer.split.schema_based.patterns": "id|name,value"}
 
@@ -42,7 +43,7 @@ def test_damage_helpers_change_and_restore_bytes(props):
 
 
 def test_validate_good_dataset(two_versions):
-    report = loon.validate("ds", two_versions)
+    report = suite.validate("ds", two_versions)
     assert report.ok and report.version == 2 and report.num_rows == 150, report
 
 
@@ -50,22 +51,22 @@ def test_validate_good_dataset(two_versions):
 def test_validate_names_a_damaged_data_file(two_versions, kind):
     path = newest_file(two_versions)
     corrupt.damage(two_versions, path, kind)
-    report = loon.validate("ds", two_versions)
+    report = suite.validate("ds", two_versions)
     assert not report.ok and path in str(report), report
-    assert loon.validate("ds", two_versions, version=1).ok
+    assert suite.validate("ds", two_versions, version=1).ok
 
 
 def test_validate_detects_a_flipped_data_page(two_versions):
     path = newest_file(two_versions)
     corrupt.flip_bit(two_versions, path, corrupt.data_page_offset(two_versions, path, "value"))
-    report = loon.validate("ds", two_versions)
+    report = suite.validate("ds", two_versions)
     assert not report.ok and "CRC" in str(report), report
 
 
 @pytest.mark.parametrize("kind", ["truncate", "empty", "bitflip"])
 def test_validate_reports_a_damaged_manifest(two_versions, kind):
     corrupt.damage(two_versions, "ds/_metadata/manifest-2.avro", kind, offset=0)
-    report = loon.validate("ds", two_versions)
+    report = suite.validate("ds", two_versions)
     assert len(report.problems) == 1 and "manifest-2.avro" in report.problems[0], report
 
 
@@ -77,12 +78,12 @@ def test_validate_reports_misaligned_groups_and_long_ranges(props):
     cut = loon.ColumnGroup(groups[1].columns, "parquet", [loon.ColumnGroupFile(f.path, 0, 20, f.properties)])
     append_groups = loon.ColumnGroups([groups[0], cut])
     assert loon.commit_groups("ds", append_groups, p) == 2
-    assert any("not row-aligned: row totals [80, 60]" in x for x in loon.validate("ds", p).problems)
+    assert any("not row-aligned: row totals [80, 60]" in x for x in suite.validate("ds", p).problems)
     one = loon.write_dataset("one", data.make_table(40), props)[0]
     g = one.files[0]
     long = loon.ColumnGroup(one.columns, "parquet", [loon.ColumnGroupFile(g.path, 0, 99, g.properties)])
     assert loon.commit_groups("one", loon.ColumnGroups([long]), props) == 1
-    assert any("range ends at 99 but the file has 40 rows" in x for x in loon.validate("one", props).problems)
+    assert any("range ends at 99 but the file has 40 rows" in x for x in suite.validate("one", props).problems)
 
 
 def test_last_valid_version_and_roll_back(two_versions, fs_root):

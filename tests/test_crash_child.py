@@ -1,4 +1,4 @@
-"""loon.crash_child: writers SIGKILLed, starved of disk or denied permissions never lose a commit.
+"""loon.suite.crash_child: writers SIGKILLed, starved of disk or denied permissions never lose a commit.
 
 The issue's bar: the SIGKILL cases run at least 20 times in a row without a lost or partial commit.
 """
@@ -10,8 +10,9 @@ import os
 import pytest
 
 import loon
-from loon import checks, data
-from loon import crash_child as child
+from loon import suite
+from loon.suite import checks, data
+from loon.suite import crash_child as child
 
 KILLS = 20
 
@@ -28,7 +29,7 @@ def test_twenty_sigkills_in_a_row_lose_nothing(props):
     final = versions[-1]
     assert loon.latest_version("ds", props) == final
     checks.assert_tables_equal(loon.read_dataset("ds", data.SCHEMA, props), data.make_table(final * 20))
-    assert loon.validate("ds", props).ok
+    assert suite.validate("ds", props).ok
 
 
 def test_kill_during_write_leaves_only_orphans(props):
@@ -59,7 +60,7 @@ def test_disk_full_during_write_reports_efbig(props):
     run = child.run_child("diskfull-write", "ds", props, rows=20_000, limit=32 << 10)
     error = run.error
     assert (error["class"], error["code"]) == ("ArrowError", 3) and "File too large" in error["message"], error
-    assert loon.latest_version("ds", props) == 1 and loon.validate("ds", props).ok
+    assert loon.latest_version("ds", props) == 1 and suite.validate("ds", props).ok
 
 
 def test_disk_full_during_commit_publishes_nothing(props, fs_root):
@@ -68,7 +69,7 @@ def test_disk_full_during_commit_publishes_nothing(props, fs_root):
     error = run.error
     assert (error["stage"], error["code"]) == ("commit", 4) and "File too large" in error["message"], error
     assert sorted(p.name for p in (fs_root / "ds" / "_metadata").iterdir()) == ["manifest-1.avro"]
-    assert loon.validate("ds", props).ok
+    assert suite.validate("ds", props).ok
 
 
 def test_permission_child_obeys_permission_bits(props, fs_root):

@@ -1,4 +1,4 @@
-"""loon.data: deterministic batch generators."""
+"""loon.suite.data: deterministic batch generators."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from loon import data
+from loon.suite import data
 
 
 def test_make_batch_schema_and_ids():

@@ -7,7 +7,6 @@ import pyarrow.parquet as pq
 import pytest
 
 import loon
-from loon import data
 from loon.external_table import (
     ExploreResult,
     ExternalTable,
@@ -18,6 +17,7 @@ from loon.external_table import (
     with_partition_columns,
     write_parquet,
 )
+from loon.suite import data
 
 COLUMNS = data.SCHEMA.names
 

@@ -1,4 +1,4 @@
-"""loon.fault_cases: each kind of fault scenario fails as documented, retries and keeps the data exact."""
+"""loon.suite.fault_cases: each kind of fault scenario fails as documented, retries and keeps the data exact."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon import data, fault_cases
+from loon.suite import data, fault_cases
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """Commits from several processes to one dataset: create-only commits stay atomic, on the local disk
 (temp file + link) and on object stores (conditional PUT) — S3 on moto and Azure Blob on Azurite.
 
-Each process runs ``python -m loon.workloads`` and reports its per-commit outcomes; the final
+Each process runs ``python -m loon.suite.workloads`` and reports its per-commit outcomes; the final
 manifest must hold exactly the rows of the commits that reported success, and a reader polling the
 latest manifest meanwhile must never fail to parse one.
 """
@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 import loon
-from loon import checks, workloads
+from loon.suite import checks, workloads
 
 PROCESSES = 8
 COMMITS = 3
@@ -32,7 +32,7 @@ def run_processes(props, base_path: str, resolve: loon.Resolve, extra: dict) -> 
     for i in range(PROCESSES):
         args = {"base_path": base_path, "properties": dict(props), "committer": i, "commits": COMMITS,
                 "num_rows": 20, "resolve": int(resolve), "start_at": start_at, **extra}
-        procs.append(subprocess.Popen([sys.executable, "-m", "loon.workloads", json.dumps(args)],
+        procs.append(subprocess.Popen([sys.executable, "-m", "loon.suite.workloads", json.dumps(args)],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
     outcomes = []
     for p in procs:
@@ -87,7 +87,7 @@ def test_processes_commit_exactly_their_successes(backend, resolve, extra):
 def test_cli_reports_failures_as_outcomes(props):
     """A bad property makes every commit fail with code 7, reported (not raised) by the helper."""
     args = {"base_path": "ds", "properties": {**props, "writer.buffer_size": "x"}, "committer": 0, "commits": 2}
-    out = subprocess.run([sys.executable, "-m", "loon.workloads", json.dumps(args)], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "loon.suite.workloads", json.dumps(args)], capture_output=True,
                          text=True, check=True).stdout
     outcomes = [workloads.CommitOutcome(**o) for o in json.loads(out)]
     assert [o.error_code for o in outcomes] == [7, 7] and not any(o.ok for o in outcomes)

@@ -17,8 +17,7 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon import data
-from loon.suite import emulators
+from loon.suite import data, emulators
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -312,7 +311,7 @@ def test_wrong_azure_key_is_access_denied(emulator_pool):
 EXIT_WITH_OPEN_READERS = """
 import sys, json
 import loon
-from loon import data
+from loon.suite import data
 props = json.loads(sys.argv[1])
 _, manifest = loon.open_manifest(sys.argv[2], props)
 reader = loon.Reader(manifest.column_groups, data.SCHEMA, properties=props)

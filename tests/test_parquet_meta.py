@@ -1,7 +1,7 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from loon import parquet_meta
+from loon.suite import parquet_meta
 
 
 def test_codecs_and_dictionary(tmp_path):

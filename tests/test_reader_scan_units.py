@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 import pytest
 
 import loon
-from loon import corrupt, data
 from loon.faults import FaultInjector
+from loon.suite import corrupt, data
 
 ROWS = 400_000  # ~14 MB: several 4 MiB units per file, three files
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon import data
+from loon.suite import data
 
 ROWS = 30_000
 SPLIT = {"writer.policy": "schema_based", "writer.split.schema_based.patterns": "id|name,value"}

@@ -1,4 +1,4 @@
-"""runner.py and loon.report end to end over the fixture notebooks in tests/notebooks/.
+"""runner.py and loon.suite.report end to end over the fixture notebooks in tests/notebooks/.
 
 Fixtures: ``passing`` (all cases pass, emits throughput and engine bundles), ``failing`` (one
 deliberately failing case and two skips) and ``broken`` (an exception outside any case).
@@ -16,9 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from loon import plots, report
-from loon.cases import CASE_MIME, CaseResult
-from loon.throughput import ThroughputRecorder, format_table
+from loon.suite import plots, report
+from loon.suite.cases import CASE_MIME, CaseResult
+from loon.suite.throughput import ThroughputRecorder, format_table
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "notebooks"

@@ -1,4 +1,4 @@
-"""loon.stress: scales, generators, TableDigest, resource monitors and the stress workloads (small sizes)."""
+"""loon.suite.stress: scales, generators, TableDigest, resource monitors and the stress workloads (small sizes)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon import data, stress, workloads
-from loon.config import ConfigError
+from loon.suite import data, stress, workloads
+from loon.suite.config import ConfigError
 
 # ---------------------------------------------------------------------------------------------
 # Scales

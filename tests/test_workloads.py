@@ -1,4 +1,4 @@
-"""loon.workloads, loon.evolution, loon.fixtures and plots.plot_rates."""
+"""loon.suite.workloads, loon.suite.evolution, loon.suite.fixtures and plots.plot_rates."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import threading
 import pyarrow as pa
 
 import loon
-from loon import checks, data, evolution, fixtures, plots, workloads
-from loon.throughput import ThroughputRecorder
+from loon.suite import checks, data, evolution, fixtures, plots, workloads
+from loon.suite.throughput import ThroughputRecorder
 
 
 def test_id_ranges_are_disjoint():

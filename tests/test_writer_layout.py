@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import loon
-from loon import data, parquet_meta
+from loon.suite import data, parquet_meta
 
 SPLIT = {"writer.policy": "schema_based", "writer.split.schema_based.patterns": "id|name,value"}
 KEY = b"0123456789abcdef"

@@ -1,8 +1,8 @@
 """loon: Python helper library of the milvus-storage integration suite.
 
-The engine API (cffi bindings of the loon C ABI) is exported here; suite helpers live in
-submodules imported explicitly: ``loon.config`` (backend parameters), ``loon.cases`` (the case
-protocol of the notebooks), ``loon.data`` (batch generators), ``loon.throughput`` and ``loon.plots``.
+The engine API (cffi bindings of the loon C ABI) is exported here. The suite's harness (case
+protocol, configuration, data generators, checks, report) is the separate package ``loon.suite``,
+which builds on this one; this package never imports it.
 """
 
 from ._ffi import LibraryInfo, LibraryNotFoundError, library, library_info
@@ -33,7 +33,6 @@ from .properties import Properties
 from .reader import ALL_METADATA, ESTIMATED_MEMORY, NUM_OF_ROWS, ChunkReader, Reader
 from .threads import thread_pool
 from .transaction import LATEST, Resolve, Transaction, commit_groups, latest_version, open_manifest, read_dataset
-from .validate import ValidationReport, validate
 from .writer import Writer, write_dataset
 
 __all__ = [
@@ -89,7 +88,5 @@ __all__ = [
     "library",
     "library_info",
     "thread_pool",
-    "validate",
-    "ValidationReport",
     "write_dataset",
 ]

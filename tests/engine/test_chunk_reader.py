@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import loon
-from loon import data
 from loon._ffi import ffi, library
 from loon.arrow_c import import_batch, import_batches
 from loon.column_groups import ColumnGroupFile, ColumnGroups
+from loon.suite import data
 
 from .ffi_results import code_of
 

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon import data
 from loon._ffi import ffi, library
 from loon.column_groups import ColumnGroupFile, ColumnGroups
+from loon.suite import data
 from loon.threads import release_thread_pool, set_thread_pool
 
 from .ffi_results import code_of
@@ -246,7 +246,7 @@ _NESTED_CHILD = textwrap.dedent(
     """
     import sys, tempfile
     import loon
-    from loon import data
+    from loon.suite import data
     from loon.threads import release_thread_pool, set_thread_pool
     props = loon.Properties({"fs.storage_type": "local", "fs.root_path": tempfile.mkdtemp()})
     split = {"writer.policy": "schema_based", "writer.split.schema_based.patterns": "id,name",
@@ -288,7 +288,7 @@ _GC_CHILD = textwrap.dedent(
     """
     import gc, sys, tempfile
     import loon
-    from loon import data
+    from loon.suite import data
     from loon._ffi import ffi, library
     props = loon.Properties({"fs.storage_type": "local", "fs.root_path": tempfile.mkdtemp()})
     groups = loon.write_dataset("ds", data.make_table(10), props)

@@ -12,12 +12,12 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon import fixtures
 from loon._ffi import ffi, library
-from loon.avro_manifest import parse_manifest
 from loon.column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from loon.errors import check
 from loon.manifest import Manifest, read_manifest_file, take_manifest
+from loon.suite import fixtures
+from loon.suite.avro_manifest import parse_manifest
 
 from .test_transaction import BASE, code_of, group, index_record, install_manifest
 

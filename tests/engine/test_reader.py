@@ -10,10 +10,10 @@ import pyarrow.compute as pc
 import pytest
 
 import loon
-from loon import data
 from loon._ffi import ffi, library
 from loon.arrow_c import import_batches, import_schema, ptr_int, release_schema
 from loon.column_groups import ColumnGroups
+from loon.suite import data
 
 from .ffi_results import code_of
 from .test_writer import c_schema_of

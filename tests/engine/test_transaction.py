@@ -16,10 +16,10 @@ import pytest
 
 import loon
 from loon._ffi import ffi, library
-from loon.avro_manifest import parse_manifest
 from loon.column_groups import CColumnGroup, ColumnGroup, ColumnGroupFile, ColumnGroups
 from loon.errors import check
 from loon.manifest import Manifest, take_manifest
+from loon.suite.avro_manifest import parse_manifest
 
 from .ffi_results import code_of
 

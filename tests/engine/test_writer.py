@@ -16,10 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import loon
-from loon import data
 from loon._ffi import ffi, library
 from loon.arrow_c import ptr_int, release_array, release_schema
 from loon.column_groups import ColumnGroups
+from loon.suite import data
 
 from .ffi_results import code_of
 

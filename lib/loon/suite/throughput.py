@@ -1,7 +1,7 @@
 """Throughput measurements that travel inside the executed notebook.
 
 ``ThroughputRecorder.publish()`` writes the records as a display bundle of MIME type
-``application/vnd.loon.throughput+json`` (plus a readable text table), so the report can be
+``application/vnd.loon.suite.throughput+json`` (plus a readable text table), so the report can be
 rebuilt from the ``.ipynb`` alone.
 """
 
@@ -18,7 +18,7 @@ from .cases import publish_bundle
 
 __all__ = ["THROUGHPUT_MIME", "Measurement", "ThroughputRecord", "ThroughputRecorder", "format_table"]
 
-THROUGHPUT_MIME = "application/vnd.loon.throughput+json"
+THROUGHPUT_MIME = "application/vnd.loon.suite.throughput+json"
 _MB = 1_000_000
 
 

@@ -1,7 +1,7 @@
 """Reports rebuilt from executed notebooks alone: ``index.html``, ``junit.xml``, plots.
 
 ``collect(ipynb)`` reads the case, throughput and engine bundles a notebook emitted (see
-``loon.cases`` and ``loon.throughput``). A notebook that died (an exception outside a case, a
+``loon.suite.cases`` and ``loon.suite.throughput``). A notebook that died (an exception outside a case, a
 timeout, a dead kernel) becomes the failure of a pseudo-case ``<category>::notebook`` carrying the
 failing cell and papermill's error, so nothing is lost between cells.
 """

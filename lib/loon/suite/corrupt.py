@@ -1,7 +1,7 @@
 """Deliberate damage to dataset files, through the engine's filesystem (so any backend works).
 
 Used by the recovery and error-handling notebooks to check that damaged data and manifests give
-clear errors naming the file, and that ``loon.validate`` reports them::
+clear errors naming the file, and that ``loon.suite.validate`` reports them::
 
     with corrupt.damaged(props, path, "truncate"):
         ...  # reads fail; the original bytes come back on exit
@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .filesystem import Filesystem
+from ..filesystem import Filesystem
 
 KINDS = ("truncate", "bitflip", "empty", "delete")
 

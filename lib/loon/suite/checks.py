@@ -8,8 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from .column_groups import ColumnGroups
-from .filesystem import Filesystem
+from ..column_groups import ColumnGroups
+from ..filesystem import Filesystem
 
 
 def _describe_difference(actual: pa.Table, expected: pa.Table) -> str:

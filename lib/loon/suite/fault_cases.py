@@ -4,7 +4,7 @@ Every scenario starts from a committed dataset (``base`` rows, version 1), arms 
 count (1 = once, n > 1 = the next n evaluations, an extension of our engine), runs the operation
 the point breaks and retries it until it succeeds, recording every failure. Afterwards the caller
 asserts with ``assert_failures`` (class, code and a message naming the point) and
-``assert_intact`` (latest version, rows by value, ``loon.validate`` clean).
+``assert_intact`` (latest version, rows by value, ``loon.suite.validate`` clean).
 
 Retries follow what a careful client would do: an operation whose fault fires before it changed
 anything (``writer.write``/``flush``/``close``, ``commit``, ``begin``, reads) is retried in place
@@ -22,15 +22,15 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..column_groups import ColumnGroups
+from ..errors import LoonError, error_class
+from ..faults import FaultInjector
+from ..filesystem import Filesystem
+from ..reader import Reader
+from ..transaction import Resolve, Transaction, commit_groups, latest_version, open_manifest, read_dataset
+from ..writer import Writer, write_dataset
 from . import checks, data
-from .column_groups import ColumnGroups
-from .errors import LoonError, error_class
-from .faults import FaultInjector
-from .filesystem import Filesystem
-from .reader import Reader
-from .transaction import Resolve, Transaction, commit_groups, latest_version, open_manifest, read_dataset
-from .validate import validate
-from .writer import Writer, write_dataset
+from .validation import validate
 
 # Two column groups (id+name | value), so per-group points can fire between the groups' writes.
 TWO_GROUPS = {"writer.policy": "schema_based", "writer.split.schema_based.patterns": "id|name,value"}

@@ -4,7 +4,7 @@ Each committer writes rows with ids unique to it (``id_base(committer, commit)``
 in its own transaction. The outcome says whether the commit succeeded (and which version it wrote)
 or which error code it failed with, so a check can afterwards compare the dataset by value with
 exactly the rows of the successful commits. Used by the transaction notebook (threads) and by
-``tests/test_multiprocess_commit.py`` (processes, via ``python -m loon.workloads``).
+``tests/test_multiprocess_commit.py`` (processes, via ``python -m loon.suite.workloads``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..errors import LoonError, TransactionConflictError, TransactionExhaustedRetryError
+from ..transaction import LATEST, Resolve, Transaction, open_manifest, read_dataset
+from ..writer import write_dataset
 from . import data
-from .errors import LoonError, TransactionConflictError, TransactionExhaustedRetryError
-from .transaction import LATEST, Resolve, Transaction, open_manifest, read_dataset
-from .writer import write_dataset
 
 __all__ = [
     "CommitOutcome",
@@ -194,7 +194,7 @@ def watch_manifests(
 
 
 def _main(argv: Sequence[str]) -> int:
-    """``python -m loon.workloads '<json args>'``: one committer process; prints outcomes as JSON.
+    """``python -m loon.suite.workloads '<json args>'``: one committer process; prints outcomes as JSON.
 
     Args: base_path, properties, committer, commits, num_rows, resolve, retry_limit, attempts, and
     start_at (a ``time.time()`` to wait for, so that processes started one by one commit together).

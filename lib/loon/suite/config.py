@@ -200,7 +200,7 @@ def params_dir() -> Path:
     override = os.environ.get("LOON_PARAMS_DIR")
     if override:
         return Path(override)
-    repo_params = Path(__file__).resolve().parents[2] / "params"
+    repo_params = Path(__file__).resolve().parents[3] / "params"
     if repo_params.is_dir():
         return repo_params
     # Installed as a regular package: fall back to the working directory (a repo checkout).

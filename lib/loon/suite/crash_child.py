@@ -1,6 +1,6 @@
 """A writer in a child process that the suite kills, starves of disk, or runs without permissions.
 
-The child (``python -m loon.crash_child MODE --path P --props JSON --rows N``) appends to one
+The child (``python -m loon.suite.crash_child MODE --path P --props JSON --rows N``) appends to one
 dataset and reports what it did as JSON lines on stdout, flushed at once, so the parent knows
 when to strike and what had been committed before it did::
 
@@ -80,7 +80,7 @@ def _limit_file_size(limit: int) -> None:
 
 def _child(args: argparse.Namespace) -> int:
     import loon
-    from loon import data
+    from loon.suite import data
 
     props = loon.Properties(json.loads(args.props))
     path, rows = args.path, args.rows
@@ -157,7 +157,7 @@ def _child(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loon.crash_child", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m loon.suite.crash_child", description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--path", required=True, help="dataset path (relative to the fs root)")
     parser.add_argument("--props", required=True, help="engine properties as a JSON object")
@@ -208,7 +208,7 @@ class ChildRun:
 
 
 def _command(mode: str, path: str, properties: Mapping[str, Any], rows: int, **options: Any) -> list[str]:
-    cmd = [sys.executable, "-m", "loon.crash_child", mode, "--path", path]
+    cmd = [sys.executable, "-m", "loon.suite.crash_child", mode, "--path", path]
     cmd += ["--props", json.dumps({k: str(v) for k, v in properties.items()}), "--rows", str(rows)]
     for key, value in options.items():
         cmd += [f"--{key}", str(value)]
@@ -217,7 +217,7 @@ def _command(mode: str, path: str, properties: Mapping[str, Any], rows: int, **o
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    lib_dir = str(Path(__file__).resolve().parents[1])  # the directory holding the loon package
+    lib_dir = str(Path(__file__).resolve().parents[2])  # the directory holding the loon package
     env["PYTHONPATH"] = os.pathsep.join(p for p in (lib_dir, env.get("PYTHONPATH", "")) if p)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -336,11 +336,11 @@ def run_and_kill(
 def check_recovered(path: str, properties: Mapping[str, Any], rows: int, run: ChildRun) -> int:
     """Asserts the dataset survived ``run``: its latest version is the last committed one (or
     the one whose commit the kill interrupted, if its manifest was already published), it holds
-    exactly ``make_table(version * rows)`` and ``loon.validate`` finds nothing. Returns the version.
+    exactly ``make_table(version * rows)`` and ``loon.suite.validate`` finds nothing. Returns the version.
     """
+    from ..transaction import latest_version, read_dataset
     from . import checks, data
-    from .transaction import latest_version, read_dataset
-    from .validate import validate
+    from .validation import validate
 
     version = latest_version(path, properties)
     committed = run.last_committed
@@ -359,8 +359,8 @@ def check_recovered(path: str, properties: Mapping[str, Any], rows: int, run: Ch
 
 def unreferenced_files(path: str, properties: Mapping[str, Any]) -> list[str]:
     """Data files under ``<path>/_data`` that the latest manifest does not reference (orphans)."""
+    from ..transaction import open_manifest
     from .checks import data_files
-    from .transaction import open_manifest
 
     _, manifest = open_manifest(path, properties)
     referenced = {f.path for f in manifest.column_groups.files}
@@ -391,7 +391,7 @@ def kill_loop(path: str, properties: Mapping[str, Any], rows: int, iterations: i
     Each child continues from the version the previous one left. Raises AssertionError at the
     first iteration that lost or half-applied a commit.
     """
-    from .faults import fault_injection_enabled
+    from ..faults import fault_injection_enabled
 
     rng = random.Random(seed)
     held_commit = fault_injection_enabled()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .column_groups import ColumnGroups
+from ..column_groups import ColumnGroups
 
 __all__ = ["group_layout", "typed_columns", "typed_table", "with_nulls"]
 

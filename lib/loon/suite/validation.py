@@ -8,11 +8,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from .column_groups import ColumnGroupFile
-from .errors import LoonError
-from .filesystem import EngineFile, Filesystem
-from .reader import Reader
-from .transaction import LATEST, open_manifest
+from ..column_groups import ColumnGroupFile
+from ..errors import LoonError
+from ..filesystem import EngineFile, Filesystem
+from ..reader import Reader
+from ..transaction import LATEST, open_manifest
 
 
 @dataclass

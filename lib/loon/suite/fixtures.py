@@ -8,11 +8,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from .filesystem import Filesystem
+from ..filesystem import Filesystem
 
 __all__ = ["FIXTURES", "install_tree", "legacy_dir", "legacy_expected"]
 
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
 
 
 def legacy_dir(version: int) -> Path:

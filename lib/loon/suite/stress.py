@@ -35,14 +35,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..column_groups import ColumnGroups
+from ..errors import LoonError
+from ..filesystem import Filesystem
+from ..reader import Reader
+from ..transaction import LATEST, Resolve, Transaction, open_manifest
+from ..writer import Writer
 from . import data, workloads
-from .column_groups import ColumnGroups
 from .config import Profile, get_profile
-from .errors import LoonError
-from .filesystem import Filesystem
-from .reader import Reader
-from .transaction import LATEST, Resolve, Transaction, open_manifest
-from .writer import Writer
 
 try:  # optional: richer resource numbers and the list of open files in leak messages
     import psutil

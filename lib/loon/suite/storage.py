@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import LoonError
+from ..filesystem import Filesystem
+from ..properties import Properties
 from .config import BackendConfig
-from .errors import LoonError
-from .filesystem import Filesystem
-from .properties import Properties
 
 
 @dataclass
