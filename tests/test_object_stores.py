@@ -129,6 +129,10 @@ def test_filesystem_functions_and_metrics(remote):
         assert fs.read_all(f"{base}/c.bin") == b"abcdef"
         names = sorted(e.path for e in fs.list_files(base, recursive=True))
         assert names == [f"{base}/a.bin", f"{base}/c.bin", f"{base}/sub/b.bin"]
+        fs.mkdir(f"{base}/empty")
+        top = {e.path.rstrip("/"): e.is_dir for e in fs.list_dir(base)}
+        assert top == {f"{base}/a.bin": False, f"{base}/c.bin": False, f"{base}/sub": True, f"{base}/empty": True}
+        assert fs.path_info(f"{base}/sub").is_dir
         assert fs.path_info(f"{base}/a.bin").is_dir is False
         assert not fs.exists(f"{base}/missing.bin")
         with pytest.raises(loon.LoonFileNotFoundError):

@@ -27,8 +27,8 @@ arrow::fs::S3LogLevel S3Level(const std::string& level) {
 }
 
 // The AWS SDK is initialised once per process (the first configuration's fs.log_level wins) and
-// finalised at exit, before library destructors run; filesystems still alive then fail cleanly
-// instead of touching a torn-down SDK.
+// finalised at exit (FinalizeS3AtExit); filesystems still alive then fail cleanly instead of
+// touching a torn-down SDK.
 arrow::Status EnsureS3(const std::string& log_level) {
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
@@ -38,13 +38,22 @@ arrow::Status EnsureS3(const std::string& log_level) {
   if (arrow::fs::IsS3Initialized()) return arrow::Status::OK();
   arrow::fs::S3GlobalOptions options = arrow::fs::S3GlobalOptions::Defaults();
   options.log_level = S3Level(log_level);
-  ARROW_RETURN_NOT_OK(arrow::fs::InitializeS3(options));
-  static bool registered = false;
-  if (!registered) {
-    registered = true;
-    std::atexit([] { (void)arrow::fs::EnsureS3Finalized(); });
-  }
-  return arrow::Status::OK();
+  return arrow::fs::InitializeS3(options);
+}
+
+// Finalizes the AWS SDK at exit. Registered after the first S3 filesystem exists: Arrow creates its
+// client finalizer (a function-local static) with that first client, and exit handlers run in
+// reverse order of registration, so this one runs while the finalizer is still alive.
+void FinalizeS3AtExit() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::atexit([] {
+      try {
+        (void)arrow::fs::EnsureS3Finalized();
+      } catch (...) {
+      }
+    });
+  });
 }
 
 double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
@@ -78,6 +87,7 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> MakeS3(const RemoteConfig&
   ARROW_RETURN_NOT_OK(EnsureS3(c.log_level));
   ARROW_ASSIGN_OR_RAISE(auto options, S3OptionsOf(c));
   ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::S3FileSystem::Make(options));
+  FinalizeS3AtExit();
   return std::static_pointer_cast<arrow::fs::FileSystem>(fs);
 }
 
