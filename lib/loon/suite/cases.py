@@ -212,6 +212,8 @@ class CaseSuite:
         self.profile = get_profile(profile)
         self.results: list[CaseResult] = []
         self._names: set[str] = set()
+        self.running: str | None = None
+        """Name of the case being run (None between cases): sessions name its datasets after it."""
 
     def _claim(self, name: str) -> None:
         # Two cases with one name would be indistinguishable in the report and junit.xml.
@@ -234,6 +236,7 @@ class CaseSuite:
         name = name or func.__name__
         self._claim(name)
         start = time.perf_counter()
+        self.running = name
         try:
             returned = func()
         except Skip as exc:
@@ -247,6 +250,8 @@ class CaseSuite:
             # A passing case may return a short note for the report (e.g. what it exercised).
             note = returned if isinstance(returned, str) else ""
             result = CaseResult(self.category, name, PASS, time.perf_counter() - start, note)
+        finally:
+            self.running = None
         return self._record(result)
 
     def case(self, func: Callable[[], Any] | None = None, *, name: str | None = None) -> Any:
