@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 BUILD_DIR := cpp/build
 ASAN_BUILD_DIR := cpp/build-asan
 # Python tests that drive the engine with valid and bad input (run by `make asan` against the ASan build).
-ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py \
+ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py tests/test_formats_builtin.py \
   tests/test_reader_take.py tests/test_reader_scan_units.py tests/test_writer_layout.py
 LIB := $(BUILD_DIR)/libmilvus-storage.so
 REPORT_DIR ?= reports/latest
