@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "exttable/provider_registry.h"
 #include "filesystem/fs.h"
+#include "filesystem/remote_config.h"
 #include "transaction/transaction.h"
 
 namespace loon::exttable {
@@ -123,9 +124,13 @@ arrow::Status CheckFormat(const std::string& format) {
 
 arrow::Result<std::string> ExternalUri(const Properties& props, const std::string& fs_path) {
   std::string type = props.GetString("fs.storage_type");
-  if (type != "local") {
-    return CodedError(kNotSupport, "external file URIs for storage type '" + type +
-                                       "' are not supported by this engine build yet");
+  if (type == "remote") {
+    // <filesystem type>://<fs.address>/<bucket>/<key>, the form extfs.* aliases resolve.
+    ARROW_ASSIGN_OR_RAISE(auto config, fs::ParseRemoteConfig(props));
+    const char* scheme = config.protocol == fs::Protocol::kGcs     ? "gcs"
+                         : config.protocol == fs::Protocol::kAzure ? "abfs"
+                                                                   : "s3";
+    return std::string(scheme) + "://" + config.host + "/" + config.bucket + "/" + fs::NormalizePath(fs_path);
   }
   return "local:///local/" + fs::NormalizePath(fs_path);
 }
