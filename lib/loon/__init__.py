@@ -5,11 +5,13 @@ protocol, configuration, data generators, checks, report) is the separate packag
 which builds on this one; this package never imports it.
 """
 
+from . import formats
 from ._ffi import LibraryInfo, LibraryNotFoundError, library, library_info
 from .capability import CAPABILITIES, Capabilities, capabilities
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import (
     ArrowError,
+    EngineTextError,
     FaultInjectedError,
     GotExceptionError,
     InvalidArgumentError,
@@ -56,6 +58,7 @@ __all__ = [
     "commit_groups",
     "fault_injection_enabled",
     "fault_points",
+    "formats",
     "injected",
     "latest_version",
     "open_manifest",
@@ -65,6 +68,7 @@ __all__ = [
     "ESTIMATED_MEMORY",
     "NUM_OF_ROWS",
     "ArrowError",
+    "EngineTextError",
     "ChunkReader",
     "ColumnGroup",
     "ColumnGroupFile",

@@ -29,9 +29,11 @@
 #include "common/metadata_cache.h"
 #include "common/status.h"
 #include "common/thread_pool.h"
+#include "exttable/provider_reader.h"
 #include "filesystem/fs.h"
 #include "fiu/fault.h"
 #include "milvus-storage/ffi_fiu.h"
+#include "reader/file_integrity.h"
 #include "reader/predicate.h"
 
 namespace loon {
@@ -253,6 +255,10 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
     auto info = resolved.fs->GetFileInfo(resolved.path);
     if (info.ok()) cache_key = FileCacheKey("footer", *resolved.fs, *info);
     if (!cache_key.empty()) {
+      // What the manifest entry claims is part of the key: an entry recording another size or
+      // footer checksum is verified against the file, not answered from an entry that passed.
+      auto crc = file.properties.find(kFooterCrcProperty);
+      cache_key += "\n" + std::to_string(of->size) + "\n" + (crc != file.properties.end() ? crc->second : "");
       if (auto cached = MetadataCache::Instance().Find<OpenedFile>(cache_key)) {
         auto hit = std::make_shared<OpenedFile>(*cached);
         hit->fs = of->fs;
@@ -262,6 +268,9 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
       }
     }
   }
+  // A footer with a recorded checksum is verified before Parquet trusts it (and then reused).
+  ARROW_ASSIGN_OR_RAISE(of->metadata,
+                        ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr));
   std::shared_ptr<parquet::arrow::FileReader> reader;
   auto opened = of->NewReader(false, false, 0);
   if (!opened.ok()) {
@@ -333,6 +342,7 @@ size_t GroupLayout::ChunkOf(int64_t row) const {
 
 arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& props, const ColumnGroup& group,
                                                             KeyRetrieverFn key_retriever, size_t parallelism) {
+  if (exttable::IsProviderGroup(group)) return exttable::OpenProviderLayout(props, group, parallelism);
   if (group.format != "parquet") {
     return arrow::Status::NotImplemented("column group format '", group.format, "' is not readable by this engine");
   }
@@ -345,6 +355,7 @@ arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& pr
   }));
   for (size_t fi = 0; fi < group.files.size(); ++fi) {
     const OpenedFile& f = *layout->files[fi];
+    ARROW_RETURN_NOT_OK(CheckFileAgainstManifest(group, group.files[fi], f));
     int64_t file_rows = f.metadata->num_rows();
     int64_t start = group.files[fi].start_index;
     int64_t end = group.files[fi].end_index;
@@ -381,6 +392,10 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& 
                                                              const std::vector<std::string>& columns,
                                                              const arrow::Schema& logical_schema, bool use_threads) {
   LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
+  if (layout.provider) {
+    ARROW_ASSIGN_OR_RAISE(auto pieces, exttable::ReadProviderChunks(layout, {chunk}, columns, logical_schema));
+    return pieces[0];
+  }
   const Chunk& c = layout.chunks[chunk];
   const OpenedFile& file = *layout.files[c.file];
   ARROW_ASSIGN_OR_RAISE(auto reader, file.NewReader(/*pre_buffer=*/true, use_threads, 0));
@@ -509,6 +524,7 @@ class GroupPrefetcher {
 
   arrow::Result<Pieces> ReadUnit(const Unit& unit, std::shared_ptr<parquet::arrow::FileReader>* reader,
                                  int* reader_file) const {
+    if (layout_->provider) return exttable::ReadProviderChunks(*layout_, unit.chunks, columns_, *logical_);
     const OpenedFile& file = *layout_->files[unit.file];
     if (*reader_file != unit.file) {
       reader->reset();
@@ -639,8 +655,7 @@ class ScanReader : public arrow::RecordBatchReader {
   std::vector<ColumnSource> sources;           // per read_schema field
   std::vector<GroupScan> scans;
   std::vector<std::pair<int64_t, int64_t>> segments;  // row ranges to read
-  bool has_predicate = false;
-  cp::Expression predicate;  // bound to read_schema
+  std::optional<BoundPredicate> predicate;  // bound to read_schema
   int64_t max_rows = 8192;
   size_t seg = 0;
   int64_t pos = 0;
@@ -687,8 +702,8 @@ class ScanReader : public arrow::RecordBatchReader {
       }
       pos += n;
       auto batch = arrow::RecordBatch::Make(read_schema, n, std::move(cols));
-      if (has_predicate) {
-        ARROW_ASSIGN_OR_RAISE(auto mask, cp::ExecuteScalarExpression(predicate, *read_schema, batch));
+      if (predicate) {
+        ARROW_ASSIGN_OR_RAISE(auto mask, predicate->Evaluate(batch));
         if (mask.is_scalar()) {
           // Constant predicate: keep all rows only when it is a valid true.
           const auto& sc = *mask.scalar();
@@ -870,14 +885,12 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
   }
   ARROW_ASSIGN_OR_RAISE(reader->read_schema, ProjectedSchema(needed));
   if (parsed) {
-    ARROW_ASSIGN_OR_RAISE(reader->predicate, parsed->expr.Bind(*reader->read_schema));
-    if (reader->predicate.type()->id() != arrow::Type::BOOL && reader->predicate.type()->id() != arrow::Type::NA) {
-      return arrow::Status::Invalid("predicate is not boolean: ", predicate_text);
-    }
-    reader->has_predicate = true;
+    ARROW_ASSIGN_OR_RAISE(reader->predicate, BoundPredicate::Bind(parsed->root, reader->read_schema));
   }
   GroupPlan plan = PlanGroups(st.groups, needed);
   ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+  ARROW_RETURN_NOT_OK(
+      CheckColumnsWithoutGroup(st.props, st.groups, *st.schema, needed, plan.group_of, st.key_retriever.load()));
 
   // Open every involved group's footers (concurrently) to learn its chunks.
   size_t parallelism = EffectiveParallelism(HardwareThreads());
@@ -891,19 +904,17 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
 
   // Row ranges whose row groups the statistics rule out.
   std::vector<std::pair<int64_t, int64_t>> skipped;
-  if (reader->has_predicate) {
+  if (reader->predicate) {
     for (size_t i = 0; i < group_ids.size(); ++i) {
       const auto& cols = plan.columns[group_ids[i]];
       std::vector<std::string> pred_cols;
       for (const auto& c : parsed->columns) {
         if (std::find(cols.begin(), cols.end(), c) != cols.end()) pred_cols.push_back(c);
       }
-      if (pred_cols.empty()) continue;
+      if (pred_cols.empty() || layouts[i]->provider) continue;  // no statistics from providers
       for (const Chunk& c : layouts[i]->chunks) {
         auto guarantee = StatsGuarantee(*layouts[i]->files[c.file], c.row_group, pred_cols, *st.schema);
-        auto simplified = cp::SimplifyWithGuarantee(reader->predicate, guarantee);
-        if (!simplified.ok()) continue;
-        if (simplified->IsSatisfiable()) continue;
+        if (reader->predicate->MayMatch(guarantee)) continue;
         skipped.emplace_back(c.group_start, c.group_start + c.rows);
       }
     }
@@ -952,6 +963,8 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
   ARROW_ASSIGN_OR_RAISE(auto out_schema, ProjectedSchema(names));
   GroupPlan plan = PlanGroups(st.groups, names);
   ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+  ARROW_RETURN_NOT_OK(
+      CheckColumnsWithoutGroup(st.props, st.groups, *st.schema, names, plan.group_of, st.key_retriever.load()));
   for (int64_t r : rows) {
     if (r < 0 || r >= total) return arrow::Status::Invalid("row index ", r, " out of range [0, ", total, ")");
   }
@@ -971,17 +984,35 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
 
   // Tasks: the rows of one file of one group, split into up to `workers` runs of row groups so
   // that a take from one big file still uses the workers. A task reads only the pages holding
-  // its rows (page_take.h) and keeps just those rows.
+  // its rows (page_take.h) and keeps just those rows. Groups read through a format provider get
+  // one task per chunk, which the provider serves.
   struct Task {
     size_t group;
-    int file;
-    std::vector<RowInGroup> local;  // in the order asked
+    int file = -1;                       // Parquet: file of the layout
+    std::vector<RowInGroup> local;       // ... and its rows, in the order asked
+    size_t chunk = 0;                    // provider: chunk of the layout
+    std::vector<int64_t> chunk_rows;     // ... and its chunk-relative rows, in the order asked
   };
   std::vector<Task> tasks;
   std::vector<std::vector<size_t>> row_task(group_ids.size());   // per group, per asked row: its task
   std::vector<std::vector<int64_t>> row_slot(group_ids.size());  // ... and its position in that task
   for (size_t i = 0; i < group_ids.size(); ++i) {
     const GroupLayout& layout = *layouts[i];
+    row_task[i].reserve(rows.size());
+    row_slot[i].reserve(rows.size());
+    if (layout.provider) {
+      std::map<size_t, size_t> slot;  // chunk -> task
+      for (int64_t r : rows) {
+        size_t c = layout.ChunkOf(r);
+        auto [it, fresh] = slot.emplace(c, tasks.size());
+        if (fresh) tasks.push_back({i, -1, {}, c, {}});
+        Task& task = tasks[it->second];
+        row_task[i].push_back(it->second);
+        row_slot[i].push_back(static_cast<int64_t>(task.chunk_rows.size()));
+        task.chunk_rows.push_back(r - layout.chunks[c].group_start);
+      }
+      continue;
+    }
     // Row groups touched per file, to cut each file's row groups into `workers` runs.
     std::map<int, std::set<int>> touched;
     std::vector<std::pair<int, RowInGroup>> where(rows.size());
@@ -998,14 +1029,12 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
       auto& starts = run_starts[file];
       for (size_t r = 0; r < runs; ++r) starts.push_back(sorted[r * sorted.size() / runs]);
     }
-    row_task[i].reserve(rows.size());
-    row_slot[i].reserve(rows.size());
     for (size_t k = 0; k < rows.size(); ++k) {
       auto [file, at] = where[k];
       const auto& starts = run_starts[file];
       int run = static_cast<int>(std::upper_bound(starts.begin(), starts.end(), at.row_group) - starts.begin()) - 1;
       auto [it, fresh] = slot.emplace(std::make_pair(file, run), tasks.size());
-      if (fresh) tasks.push_back({i, file, {}});
+      if (fresh) tasks.push_back({i, file, {}, 0, {}});
       Task& task = tasks[it->second];
       row_task[i].push_back(it->second);
       row_slot[i].push_back(static_cast<int64_t>(task.local.size()));
@@ -1018,6 +1047,11 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
     LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
     const Task& task = tasks[t];
     size_t i = task.group;
+    if (layouts[i]->provider) {  // only the rows asked, not the whole chunk
+      ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderRows(*layouts[i], task.chunk, task.chunk_rows,
+                                                                  plan.columns[group_ids[i]], *st.schema));
+      return arrow::Status::OK();
+    }
     ARROW_ASSIGN_OR_RAISE(auto batch, TakeFromFile(*layouts[i]->files[task.file], plan.columns[group_ids[i]],
                                                    task.local, io));
     ARROW_ASSIGN_OR_RAISE(picked[t], Normalize(batch, plan.columns[group_ids[i]], *st.schema));
@@ -1101,7 +1135,7 @@ std::shared_ptr<arrow::Schema> ChunkReader::schema() const {
     int idx = state_->schema->GetFieldIndex(name);
     if (idx >= 0) {
       fields.push_back(state_->schema->field(idx));
-    } else if (!layout_->files.empty()) {
+    } else if (!layout_->files.empty() && layout_->files[0]) {
       auto f = layout_->files[0]->arrow_schema->GetFieldByName(name);
       if (f) fields.push_back(f);
     }
