@@ -1,5 +1,5 @@
-/* Compiles only if the public header declares every function of the spec with the spec's
- * exact signature: each prototype below is re-declared from loon-ffi-spec.md section 2, and a
+/* Compiles only if the public header declares every function of milvus-storage's C ABI with its
+ * exact signature: each prototype below is re-declared as milvus-storage declares it (ffi_c.h section 2), and a
  * conflicting re-declaration is a C compile error. */
 #include "milvus-storage/ffi_c.h"
 
@@ -81,7 +81,7 @@ LoonFFIResult loon_fiu_disable(const char* name, uint32_t name_len);
 void loon_fiu_disable_all(void);
 int loon_fiu_is_enabled(void);
 
-/* Exported variables have the spec's shapes (1.2). */
+/* Exported variables have the shapes milvus-storage exports (const int codes, const char* keys). */
 extern const int loon_errcode_success;
 extern const int loon_errcode_invalid_args;
 extern const int loon_errcode_memory;

@@ -1,4 +1,4 @@
-// External tables (spec 2.9, 5.10): importing data files that the engine did not write.
+// External tables (ffi_c.h 2.9 external table; README "External tables": URIs): importing data files that the engine did not write.
 //
 // Explore lists the regular files directly inside a directory (no recursion, no extension filter),
 // records each as a URI with the unknown range [-1, -1) and commits them as one column group to a
@@ -7,7 +7,7 @@
 //
 // Formats: "parquet" is supported. "vortex" and "lance-table" are formats of milvus-storage that
 // need its Rust libraries; this engine has no reader for them and refuses them with code 1 before
-// touching storage (spec section 7: "return 1 for the format"). Any other name is code 1 too.
+// touching storage (code 1 for the format, README "Compatibility"). Any other name is code 1 too.
 #pragma once
 
 #include <arrow/result.h>
@@ -24,7 +24,7 @@ namespace loon::exttable {
 // OK for "parquet"; CodedError(kInvalidArgs) naming the reason for any other format.
 arrow::Status CheckFormat(const std::string& format);
 
-// The URI under which a file of the `fs.*` filesystem of `props` is recorded (spec 5.10):
+// The URI under which a file of the `fs.*` filesystem of `props` is recorded (README "External tables": URIs):
 // local storage -> "local:///local/<root-relative path>".
 arrow::Result<std::string> ExternalUri(const Properties& props, const std::string& fs_path);
 

@@ -1,4 +1,4 @@
-// Predicate parser for scans (spec 4.9; exact filtering is an engine extension).
+// Predicate parser for scans (README "Predicates"; exact filtering is an engine extension).
 //
 // Grammar (keywords case-insensitive, whitespace free-form):
 //   predicate  := or_expr
