@@ -30,7 +30,7 @@ LIB = REPO / "lib"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))  # the suite library, whether or not it is pip-installed
 
-from loon.suite import config, report  # noqa: E402  (needs the sys.path entry above)
+from loon.suite import config, emulators, report  # noqa: E402  (needs the sys.path entry above)
 
 # The order of the report; notebooks not listed here follow alphabetically.
 CATEGORY_ORDER = [
@@ -214,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         if not categories:
             raise UsageError(f"no notebooks to run in {notebooks_dir}")
         params_file = config.resolve_params_file(args.params, args.backend)
+        emulators.start_for_params(params_file)  # the emulator the file names; stopped at exit
         backend_config = config.try_load(params_file)
-    except (UsageError, config.ConfigError) as exc:
+    except (UsageError, config.ConfigError, emulators.EmulatorError) as exc:
         print(f"runner.py: error: {exc}", file=sys.stderr)
         return 2
 
