@@ -190,7 +190,7 @@ extern const char* loon_fiukey_writer_close_fail;
 extern const char* loon_fiukey_writer_flush_fail;
 extern const char* loon_fiukey_writer_write_fail;
 
-/* Our format-provider extension (not in the spec): the header compiles as C11 and declares these. */
+/* Our format-provider extension (not in milvus-storage): the header compiles as C11 and declares these. */
 #include "milvus-storage/ffi_format_provider.h"
 
 void loon_format_sink_add_entry(LoonFormatSink* sink, const char* name, int64_t fragment_id, int64_t num_rows);
