@@ -19,7 +19,10 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["INSTALL_HINT", "RayUnavailable", "cluster", "import_ray"]
+__all__ = ["ADDRESS_ENV", "INSTALL_HINT", "RayUnavailable", "cluster", "import_ray"]
+
+# The cluster a notebook's Ray work joins (set by runner.py --executor ray for its notebooks).
+ADDRESS_ENV = "LOON_RAY_ADDRESS"
 
 INSTALL_HINT = (
     "Ray is not installed: pip install '.[distributed]' (or pip install -r requirements-distributed.txt; "

@@ -200,9 +200,16 @@ def _main(argv: Sequence[str]) -> int:
     """``python -m loon.suite.workloads '<json args>'``: one committer process; prints outcomes as JSON.
 
     Args: base_path, properties, committer, commits, num_rows, resolve, retry_limit, attempts, and
-    start_at (a ``time.time()`` to wait for, so that processes started one by one commit together).
+    start_at (a ``time.time()`` to wait for, so that processes started one by one commit together) or
+    go_on_stdin (print ``ready`` once the engine is loaded, then wait for a line on stdin).
     """
     args = json.loads(argv[0])
+    if args.get("go_on_stdin"):
+        from .._ffi import library_info
+
+        library_info()  # the engine loaded before the start signal, as the Ray committers do
+        print("ready", flush=True)
+        sys.stdin.readline()
     delay = float(args.get("start_at", 0)) - time.time()
     if delay > 0:
         time.sleep(delay)
