@@ -340,10 +340,30 @@ class Bench:
         def pa_scan() -> None:
             assert pq.read_table(paths[0], page_checksum_verification=True).num_rows == rows
 
-        medians = interleaved({"write": (loon_write, pa_write), "scan": (loon_scan, pa_scan)}, self.args.rounds)
+        # Informative: pyarrow writing loon's layout (its ~1 MiB row groups), to tell the cost of
+        # the layout (many small column chunks) from the cost of the engine.
+        loon_meta = pq.ParquetFile(self.work / "loon" / groups[0][0].files[0].path).metadata
+        rg_rows = loon_meta.row_group(0).num_rows
+        same_layout = root / "pa-loon-layout.parquet"
+
+        def pa_write_layout() -> None:
+            pq.write_table(table, same_layout, compression="zstd", compression_level=3, write_page_checksum=True,
+                           row_group_size=rg_rows)
+
+        def pa_scan_layout() -> None:
+            assert pq.read_table(same_layout, page_checksum_verification=True).num_rows == rows
+
+        pa_write_layout()
+        medians = interleaved({"write": (loon_write, pa_write), "scan": (loon_scan, pa_scan),
+                               "write-layout": (loon_write, pa_write_layout),
+                               "scan-layout": (loon_scan, pa_scan_layout)}, self.args.rounds)
         label = f"{cols} columns x {rows} rows"
-        return [Figure("wide", f"wide write, {label}", "pyarrow (zstd 3 + crc)", *medians["write"], target=1.2),
-                Figure("wide", f"wide scan, {label}", "pyarrow (zstd 3 + crc)", *medians["scan"], target=1.2)]
+        peer = "pyarrow (zstd 3 + crc)"
+        layout_peer = f"pyarrow, {rg_rows}-row groups"
+        return [Figure("wide", f"wide write, {label}", peer, *medians["write"], target=1.2),
+                Figure("wide", f"wide scan, {label}", peer, *medians["scan"], target=1.2),
+                Figure("wide", f"wide write, {label}", layout_peer, *medians["write-layout"]),
+                Figure("wide", f"wide scan, {label}", layout_peer, *medians["scan-layout"])]
 
 
 def git_commit() -> str | None:

@@ -189,6 +189,7 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
   parquet::SchemaDescriptor schema;
   schema.Init(parquet::schema::GroupNode::Make(md.schema()->group_node()->name(), parquet::Repetition::REQUIRED,
                                                {CloneNode(*TopLevelNode(md, col.leaf))}));
+  // The builder records this codec for every chunk of the copy (planning makes sure they agree).
   auto first_chunk = md.RowGroup(rgs[0])->ColumnChunk(col.leaf);
   auto writer_props = parquet::WriterProperties::Builder().compression(first_chunk->compression())->build();
   auto builder = parquet::FileMetaDataBuilder::Make(&schema, writer_props);
@@ -203,37 +204,57 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
   }
   ARROW_RETURN_NOT_OK(out.Reserve(copy_size));
   ARROW_RETURN_NOT_OK(out.Append("PAR1", 4));  // offset 0 would read as "no dictionary page"
+  // Row groups of the copy: the selected pages of consecutive chunks without a dictionary page
+  // go into one row group (data pages are self-contained, and Arrow pays its set-up per row group);
+  // a chunk with a dictionary page gets a row group of its own (one dictionary per chunk).
+  struct CopyGroup {
+    int64_t start = -1, data_offset = 0, values = 0, rows = 0;
+    int64_t dict_offset = 0;  // 0 = none
+    std::map<parquet::Encoding::type, int32_t> dict_stats, data_stats;
+  };
+  CopyGroup pending;
+  int16_t ordinal = 0;
   int64_t total_rows = 0;
+  auto flush = [&]() {
+    if (pending.start < 0) return;
+    const int64_t len = out.length() - pending.start;
+    auto* rg_builder = builder->AppendRowGroup();
+    rg_builder->NextColumnChunk()->Finish(pending.values, pending.dict_offset, 0, pending.data_offset, len, len,
+                                          pending.dict_offset > 0, false, pending.dict_stats, pending.data_stats);
+    rg_builder->set_num_rows(pending.rows);
+    rg_builder->Finish(len, ordinal++);
+    pending = CopyGroup();
+  };
   for (size_t k = 0; k < rgs.size(); ++k) {
     auto rg = md.RowGroup(rgs[k]);
     auto chunk = rg->ColumnChunk(col.leaf);
     const auto& locations = col.index[k]->page_locations();
-    const int64_t chunk_start = out.length();
-    int64_t dict_offset = 0;
-    if (chunk->has_dictionary_page()) {
-      dict_offset = chunk_start;
-      int64_t len = locations[0].offset - chunk->dictionary_page_offset();
-      ARROW_RETURN_NOT_OK(out.Append(bytes.Get(chunk->dictionary_page_offset(), len)->data(), len));
+    if (chunk->has_dictionary_page() || pending.dict_offset > 0) flush();
+    if (pending.start < 0) {
+      pending.start = out.length();
+      if (chunk->has_dictionary_page()) {
+        pending.dict_offset = out.length();
+        int64_t len = locations[0].offset - chunk->dictionary_page_offset();
+        ARROW_RETURN_NOT_OK(out.Append(bytes.Get(chunk->dictionary_page_offset(), len)->data(), len));
+      }
+      pending.data_offset = out.length();
     }
-    const int64_t data_offset = out.length();
-    int64_t rows = 0;
+    const int64_t pages_offset = out.length();
     for (int p : col.pages[k]) {
       ARROW_RETURN_NOT_OK(out.Append(bytes.Get(locations[p].offset, locations[p].compressed_page_size)->data(),
                                      locations[p].compressed_page_size));
-      rows += PageRows(*col.index[k], p, rg->num_rows());
+      pending.rows += PageRows(*col.index[k], p, rg->num_rows());
     }
-    const int64_t chunk_len = out.length() - chunk_start;
 
     // The page headers must agree with the index: the copy's value count comes from them.
     std::vector<std::optional<int32_t>> header_rows;
-    auto data_pages = arrow::SliceBuffer(std::make_shared<arrow::Buffer>(out.data(), out.length()), data_offset,
-                                         out.length() - data_offset);
+    auto data_pages = arrow::SliceBuffer(std::make_shared<arrow::Buffer>(out.data(), out.length()), pages_offset,
+                                         out.length() - pages_offset);
     std::vector<int32_t> counts = PageValueCounts(data_pages, chunk->compression(), *descr, &header_rows);
     if (counts.size() != col.pages[k].size()) {
       return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf,
                                     ": offset index does not match the pages");
     }
-    int64_t values = 0;
     for (size_t i = 0; i < counts.size(); ++i) {
       int64_t want = PageRows(*col.index[k], col.pages[k][i], rg->num_rows());
       int64_t got = flat ? counts[i] : header_rows[i].value_or(want);
@@ -241,20 +262,15 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
         return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf,
                                       ": page holds ", got, " rows, offset index says ", want);
       }
-      values += counts[i];
+      pending.values += counts[i];
+      total_rows += want;
     }
-
-    std::map<parquet::Encoding::type, int32_t> dict_stats, data_stats;
-    for (const auto& s : chunk->encoding_stats()) {
-      (s.page_type == parquet::PageType::DICTIONARY_PAGE ? dict_stats : data_stats)[s.encoding] += s.count;
+    for (const auto& st : chunk->encoding_stats()) {
+      (st.page_type == parquet::PageType::DICTIONARY_PAGE ? pending.dict_stats : pending.data_stats)[st.encoding] +=
+          st.count;
     }
-    auto* rg_builder = builder->AppendRowGroup();
-    rg_builder->NextColumnChunk()->Finish(values, dict_offset, 0, data_offset, chunk_len, chunk_len,
-                                          chunk->has_dictionary_page(), false, dict_stats, data_stats);
-    rg_builder->set_num_rows(rows);
-    rg_builder->Finish(chunk_len, static_cast<int16_t>(k));
-    total_rows += rows;
   }
+  flush();
   ARROW_ASSIGN_OR_RAISE(auto kv, ArrowSchemaMetadata(file.arrow_schema->field(col.field)));
   std::shared_ptr<parquet::FileMetaData> copy_md = builder->Finish(kv);
   ARROW_ASSIGN_OR_RAISE(auto copy, out.Finish());
@@ -384,7 +400,10 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeFromFile(const OpenedFile
       bool ok = may_page && leaves.size() == 1;
       if (ok) col.leaf = leaves[0];
       for (size_t k = 0; ok && k < rgs.size(); ++k) {
-        if (md.RowGroup(rgs[k])->ColumnChunk(col.leaf)->crypto_metadata() != nullptr) {
+        auto chunk = md.RowGroup(rgs[k])->ColumnChunk(col.leaf);
+        // Encrypted chunks bind pages to their position; the copy records one codec per column.
+        if (chunk->crypto_metadata() != nullptr ||
+            chunk->compression() != md.RowGroup(rgs[0])->ColumnChunk(col.leaf)->compression()) {
           ok = false;
           break;
         }

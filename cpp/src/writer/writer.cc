@@ -36,7 +36,7 @@ constexpr int64_t kOutputBufferBytes = 1 << 20;
 constexpr int64_t kDataPageBytes = 16 << 10;
 // A column whose first row group's worth of values (at least this many) is >= 90% distinct is
 // written without a dictionary.
-constexpr int64_t kUniqueSampleRows = 1024;
+constexpr int64_t kUniqueSampleRows = 256;
 
 int64_t SizeOf(const arrow::ArrayData& d, int64_t off, int64_t len);
 
