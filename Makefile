@@ -89,10 +89,10 @@ test: setup lint test-engine test-python
 # BENCH_ARGS passes options, e.g. `make bench BENCH_ARGS="--rows 200000 --only take"`.
 BENCH_ARGS ?=
 bench: setup $(VENV)/.bench-requirements
-	$(PY) benchmarks/bench_workloads.py $(BENCH_ARGS)
+	PYTHONPATH=$(abspath lib) LOON_LIBRARY=$(abspath $(LIB)) $(PY) benchmarks/bench_workloads.py $(BENCH_ARGS)
 
 $(VENV)/.bench-requirements: requirements-bench.txt $(VENV)/.requirements
-	$(PY) -m pip install -q -c requirements.txt -r requirements-bench.txt
+	$(PY) -m pip install -q -r requirements-bench.txt $$(grep -E '^pyarrow==' requirements.txt)  # keeps the pinned pyarrow
 	@touch $@
 
 # The engine's C++ tests under AddressSanitizer (leaks and invalid accesses fail the run).
