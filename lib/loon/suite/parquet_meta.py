@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,7 +20,7 @@ class _Stored(Protocol):
     def open(self) -> Any: ...
 
 
-ParquetSource = Union[str, Path, _Stored]
+ParquetSource = str | Path | _Stored
 
 
 def metadata(source: ParquetSource) -> pq.FileMetaData:
