@@ -29,9 +29,7 @@ def test_features_by_configuration():
     gcs = {"fs.storage_type": "remote", "fs.cloud_provider": "gcp", "fs.gcp_native_without_auth": "true"}
     assert backend.features(gcs) == set()
     # GCS with HMAC keys speaks S3 (its XML API)
-    assert backend.features({**gcs, "fs.gcp_native_without_auth": "false", "fs.access_key_id": "k"}) == {
-        "s3_protocol"
-    }
+    assert backend.features({**gcs, "fs.gcp_native_without_auth": "false", "fs.access_key_id": "k"}) == {"s3_protocol"}
 
 
 def test_missing_reason_names_backend_and_feature():

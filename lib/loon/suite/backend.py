@@ -41,6 +41,9 @@ FEATURES: dict[str, Feature] = {
     for f in (
         Feature("posix_files", "local POSIX files (permission bits and RLIMIT_FSIZE apply to them)"),
         Feature("s3_protocol", "the S3 protocol (the engine's s3fs.* fault points fire only there)"),
+        # Object stores publish an object when its upload completes: a writer killed mid-file
+        # leaves nothing behind, where a local file keeps the bytes written so far.
+        Feature("partial_files", "files visible while they are written (a killed writer leaves a torn file)"),
     )
 }
 
@@ -74,7 +77,7 @@ def features(properties: Mapping[str, Any]) -> frozenset[str]:
     """The ``FEATURES`` the backend configured by ``properties`` has."""
     found = set()
     if not _remote(properties):
-        found.add("posix_files")
+        found.update(("posix_files", "partial_files"))
     elif _speaks_s3(properties):
         found.add("s3_protocol")
     return frozenset(found)
