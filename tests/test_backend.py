@@ -6,6 +6,8 @@ sees is what the engine wrote, and the helpers cases use to inspect files never 
 
 from __future__ import annotations
 
+import uuid
+
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -21,7 +23,7 @@ TABLE = pa.table({"id": pa.array(range(100), pa.int64()), "name": pa.array([f"n{
 
 
 def test_features_by_configuration():
-    assert backend.features({"fs.storage_type": "local", "fs.root_path": "/x"}) == {"posix_files"}
+    assert backend.features({"fs.storage_type": "local", "fs.root_path": "/x"}) == {"posix_files", "partial_files", "directories"}
     s3 = {"fs.storage_type": "remote", "fs.cloud_provider": "aws"}
     assert backend.features(s3) == {"s3_protocol"}
     assert backend.features({**s3, "fs.cloud_provider": "huawei"}) == {"s3_protocol"}
@@ -115,3 +117,35 @@ def test_session_requires_backend_features(tmp_path, remote):
     assert skipped.status == "skip" and "backend emu" in skipped.message and "POSIX" in skipped.message
     assert ran.status == "pass", ran.message
     suite.finish()
+
+
+# ---- engine behaviour the notebooks rely on, on every object store ---------------------------------
+
+
+def test_missing_data_file_is_code_12(remote):
+    """A data file deleted behind a manifest: reads name it with code 12 on every store (a read of a known
+    size skips the HEAD request, so the store's GET error must be recognised as a missing key)."""
+    ds = remote.path("ds")
+    groups = loon.write_dataset(ds, TABLE, remote.props)
+    loon.commit_groups(ds, groups, remote.props)
+    victim = groups[0].files[0].path
+    with loon.Filesystem(remote.props) as fs:
+        fs.delete(victim)
+    for read in (
+        lambda: loon.read_dataset(ds, TABLE.schema, remote.props),
+        lambda: loon.Reader(groups, TABLE.schema, properties=remote.props).take([1]),
+    ):
+        with pytest.raises(loon.LoonFileNotFoundError) as exc:
+            read()
+        assert exc.value.code == 12 and victim in str(exc.value)
+
+
+def test_failed_upload_names_its_cause_at_close(emulator_pool):
+    """s3fs.writer.write.fail during a data-file write surfaces from the writer's close (Parquet buffers
+    the write): the message still names the fault, not just "the upload failed"."""
+    if not loon.fault_injection_enabled():
+        pytest.skip("engine built without libfiu")
+    props = loon.Properties(emulator_pool("moto").properties())
+    with loon.injected("s3fs.writer.write.fail"), pytest.raises(loon.LoonError) as exc:
+        loon.write_dataset(f"t-close-{uuid.uuid4().hex[:8]}", TABLE, props)
+    assert exc.value.code == 3 and "s3fs.writer.write.fail" in str(exc.value), exc.value

@@ -43,6 +43,7 @@ FEATURES: dict[str, Feature] = {
         Feature("s3_protocol", "the S3 protocol (the engine's s3fs.* fault points fire only there)"),
         # Object stores publish an object when its upload completes: a writer killed mid-file
         # leaves nothing behind, where a local file keeps the bytes written so far.
+        Feature("directories", "directories (a path below a file is refused: 'Not a directory')"),
         Feature("partial_files", "files visible while they are written (a killed writer leaves a torn file)"),
     )
 }
@@ -77,7 +78,7 @@ def features(properties: Mapping[str, Any]) -> frozenset[str]:
     """The ``FEATURES`` the backend configured by ``properties`` has."""
     found = set()
     if not _remote(properties):
-        found.update(("posix_files", "partial_files"))
+        found.update(("posix_files", "partial_files", "directories"))
     elif _speaks_s3(properties):
         found.add("s3_protocol")
     return frozenset(found)
