@@ -124,6 +124,28 @@ def check(result, function: str = "") -> None:
     raise error_class(code)(code, message, function)
 
 
+class EngineTextError(ArrowError, UnicodeError):
+    """Code 3: a string the engine returned (a path, a column name) is not valid UTF-8 — the data
+    it came from (a manifest, a directory listing) is damaged. Also a UnicodeError, so callers
+    catching decode failures still do; never a bare UnicodeDecodeError."""
+
+
+def engine_text(ptr, what: str = "string", length: int | None = None, function: str = "") -> str:
+    """The C string ``ptr`` (NUL-terminated, or ``length`` bytes) from the engine as ``str``.
+
+    NULL gives ``""``; invalid UTF-8 raises :class:`EngineTextError` (code 3) naming ``what`` and
+    showing the bytes escaped.
+    """
+    if ptr == ffi.NULL:
+        return ""
+    raw = ffi.string(ptr, length) if length is not None else ffi.string(ptr)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = raw[:200].decode("utf-8", "backslashreplace")
+        raise EngineTextError(3, f"{what} is not valid UTF-8 (byte {exc.start}): {shown!r}", function) from None
+
+
 def is_retryable(code: int) -> bool:
     """Whether the engine classifies ``code`` as retryable."""
     return bool(library().loon_ffi_is_retryable_errcode(code))

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from ._ffi import ffi, library
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
-from .errors import InvalidArgumentError, check
+from .errors import InvalidArgumentError, check, engine_text
 from .filesystem import EngineFile, Filesystem
 from .manifest import Manifest, read_manifest_file
 from .properties import Properties, as_properties
@@ -200,7 +200,7 @@ class ExternalTable:
                 "loon_exttable_explore",
             )
         try:
-            manifest_path = ffi.string(path[0]).decode()
+            manifest_path = engine_text(path[0], "the committed manifest path")
         finally:
             library().loon_free_cstr(path[0])
         return ExploreResult(int(num[0]), manifest_path)

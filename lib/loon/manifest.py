@@ -7,12 +7,12 @@ from typing import Any
 
 from ._ffi import ffi, library
 from .column_groups import ColumnGroups
-from .errors import check
+from .errors import check, engine_text
 from .properties import as_properties
 
 
 def _s(ptr: Any) -> str:
-    return ffi.string(ptr).decode() if ptr != ffi.NULL else ""
+    return engine_text(ptr, "a manifest string")
 
 
 @dataclass

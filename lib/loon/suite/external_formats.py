@@ -47,13 +47,13 @@ def call_or_skip(format: str, call: Callable[[], T]) -> T:
 
     Code 1 on valid arguments means the engine cannot read the format. Against our engine that
     is only accepted as a skip when no provider is registered (e.g. the package is missing);
-    otherwise the error propagates and the case fails. Code 9 (not supported) is the engine saying
-    it cannot read the format on this storage backend: a skip carrying the engine's reason.
+    otherwise the error propagates and the case fails. Code 9 means it cannot on this storage
+    type (our providers read local storage only so far): a skip saying so.
     """
     try:
         return call()
-    except NotSupportedError as exc:
-        skip(f"this engine does not read {format} on this storage backend (code 9: {exc.message})")
+    except NotSupportedError as exc:  # code 9: not on this storage type (e.g. providers read local paths)
+        skip(f"this engine does not read {format} on this storage ({exc.message})")
         raise  # not reached
     except InvalidArgumentError as exc:
         if formats.engine_reads(format):
