@@ -23,7 +23,11 @@ TABLE = pa.table({"id": pa.array(range(100), pa.int64()), "name": pa.array([f"n{
 
 
 def test_features_by_configuration():
-    assert backend.features({"fs.storage_type": "local", "fs.root_path": "/x"}) == {"posix_files", "partial_files", "directories"}
+    assert backend.features({"fs.storage_type": "local", "fs.root_path": "/x"}) == {
+        "posix_files",
+        "partial_files",
+        "directories",
+    }
     s3 = {"fs.storage_type": "remote", "fs.cloud_provider": "aws"}
     assert backend.features(s3) == {"s3_protocol"}
     assert backend.features({**s3, "fs.cloud_provider": "huawei"}) == {"s3_protocol"}
