@@ -236,8 +236,11 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
     }
   }
   // A footer with a recorded checksum is verified before Parquet trusts it (and then reused).
-  ARROW_ASSIGN_OR_RAISE(of->metadata,
-                        ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr));
+  auto footer = ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr);
+  if (!footer.ok()) {  // an object store's GET error does not name the key
+    return footer.status().WithMessage("cannot open data file '", file.path, "': ", footer.status().message());
+  }
+  of->metadata = *footer;
   std::shared_ptr<parquet::arrow::FileReader> reader;
   auto opened = of->NewReader(false, false, 0);
   if (!opened.ok()) {

@@ -6,6 +6,7 @@ filesystem) or a local path (tests of the engine on a temporary directory).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,10 +26,10 @@ ParquetSource = str | Path | _Stored
 
 def metadata(source: ParquetSource) -> pq.FileMetaData:
     """The Parquet footer of a stored file or local path."""
-    if hasattr(source, "open"):
-        with source.open() as handle:
-            return pq.ParquetFile(handle).metadata
-    return pq.ParquetFile(source).metadata
+    if isinstance(source, str | os.PathLike):
+        return pq.ParquetFile(source).metadata
+    with source.open() as handle:
+        return pq.ParquetFile(handle).metadata
 
 
 def codecs(path: ParquetSource) -> set[str]:
@@ -58,7 +59,7 @@ def uses_dictionary(path: ParquetSource) -> bool:
 
 def total_size(paths: list[ParquetSource]) -> int:
     """Summed stored size in bytes of ``paths``."""
-    return sum(p.size if hasattr(p, "open") else Path(p).stat().st_size for p in paths)
+    return sum(Path(p).stat().st_size if isinstance(p, str | os.PathLike) else p.size for p in paths)
 
 
 def key_retriever(keys: Mapping[bytes, bytes], seen: list[bytes] | None = None) -> Callable[[bytes], bytes | None]:
