@@ -1,8 +1,8 @@
-// Manifest <-> bytes. Container files (spec 5.5) are encoded and decoded with libavro's C value
+// Manifest <-> bytes. Container files (README "Manifest files") are encoded and decoded with libavro's C value
 // API; the container framing itself is written as the Avro-spec Header/Block records so the
 // embedded schema is exactly our JSON (libavro's own file writer re-serializes the schema and
 // drops field defaults). Decoding only uses bounds-checked memory readers, never FILE* parsing,
-// so damaged files end in an error, not a crash. Legacy raw files (spec 5.7) are hand-decoded.
+// so damaged files end in an error, not a crash. Legacy raw files (README "Manifest files": legacy) are hand-decoded.
 #include <arrow/buffer.h>
 #include <arrow/util/utf8.h>
 
@@ -464,7 +464,7 @@ arrow::Status Encode(avro_value_t* v, std::string* out) {
   return arrow::Status::OK();
 }
 
-// ---- reading: name-based resolution against the writer schema, defaults per spec 5.5 --------
+// ---- reading: name-based resolution against the writer schema, defaults per README "Manifest files" --------
 
 class Extractor {
  public:
