@@ -258,3 +258,17 @@ def test_deeply_nested_schema_is_code_3(child, props):
     assert out.kind == "ok" and out.value == 3, out
     ok = child.call("writer_with_nested_schema", "nested", dict(props), 10)
     assert ok.kind == "ok" and ok.value == 0, ok
+
+
+# ---- failures met while streaming ----------------------------------------------------------------
+
+
+def test_a_damaged_page_met_mid_scan_is_a_coded_error(child, props, dataset):
+    groups, path = dataset
+    data = bytearray(path.read_bytes())
+    start, _ = hostile.footer_range(bytes(data))
+    data[start // 2] ^= 0x01  # inside the data pages: the page checksum fails while streaming
+    path.write_bytes(bytes(data))
+    out = child.call("scan", groups, hostile.SCHEMA, dict(props), None)
+    expect_code(out)  # was pyarrow's bare OSError from the stream's get_next
+    assert isinstance(loon.StreamReadError(3, "x"), OSError)
