@@ -72,9 +72,15 @@ lint: $(VENV)/.requirements
 test-engine: build
 	cd $(BUILD_DIR) && ctest --output-on-failure
 
-# LOON_REQUIRE_EMULATORS: the object-store tests fail instead of skipping when an emulator is missing.
-test-python: setup
-	LOON_REQUIRE_EMULATORS=1 $(PY) -m pytest tests -q
+# Ray, optional for users (the cluster commit race), is needed by the tests.
+$(VENV)/.distributed: requirements-distributed.txt $(VENV)/.requirements
+	$(PY) -m pip install -q -r requirements-distributed.txt
+	@touch $@
+
+# LOON_REQUIRE_EMULATORS / LOON_REQUIRE_RAY: the object-store and Ray tests fail instead of skipping
+# when an emulator or Ray is missing.
+test-python: setup $(VENV)/.distributed
+	LOON_REQUIRE_EMULATORS=1 LOON_REQUIRE_RAY=1 $(PY) -m pytest tests -q
 
 test: setup lint test-engine test-python
 

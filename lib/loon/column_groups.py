@@ -1,4 +1,4 @@
-"""Column groups (spec 3.3) as Python objects, converted to and from the C structs."""
+"""Column groups (ffi_c.h 3.3 column groups) as Python objects, converted to and from the C structs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exceptions raised for failed loon calls, one class per FFI error code (spec 4.1)."""
+"""Exceptions raised for failed loon calls, one class per FFI error code (ffi_c.h 4.1 error codes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""External tables (spec 2.9, 5.10): importing data files the engine did not write.
+"""External tables (ffi_c.h 2.9; README "External tables"): importing data files the engine did not write.
 
 The engine's three calls:
 
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 FORMATS = ("parquet", "vortex", "lance-table")
-"""Format names of external column groups in milvus-storage (spec 5.9)."""
+"""Format names of external column groups in milvus-storage (README "External tables")."""
 
 PARTITION_PREFIX = "partition."
 """Per-file property prefix under which ``import_dirs`` records hive partition values."""
@@ -64,7 +64,7 @@ _MANIFEST_VERSION = re.compile(r"manifest-(\d+)\.avro$")
 def extfs_properties(properties: Mapping[str, Any], alias: str = "external") -> dict[str, str]:
     """The ``extfs.<alias>.*`` keys that resolve explored URIs of the ``fs.*`` filesystem in ``properties``.
 
-    Local storage records files as ``local:///local/<root-relative path>`` (spec 5.10), so the alias
+    Local storage records files as ``local:///local/<root-relative path>`` (README "External tables"), so the alias
     is the same root with bucket ``local``. Other storage types record
     ``<type>://<address>/<bucket>/<key>``; their alias repeats every ``fs.*`` key.
     """

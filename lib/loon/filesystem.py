@@ -1,4 +1,4 @@
-"""The engine's filesystem API (spec 2.10): the same storage the writer and reader see."""
+"""The engine's filesystem API (ffi_c.h 2.10 filesystem): the same storage the writer and reader see."""
 
 from __future__ import annotations
 

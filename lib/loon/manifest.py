@@ -1,4 +1,4 @@
-"""Manifests (spec 3.4, 5.4-5.8) as a Python object tree."""
+"""Manifests (ffi_c.h 3.4; README "Manifest files") as a Python object tree."""
 
 from __future__ import annotations
 

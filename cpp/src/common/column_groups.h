@@ -1,4 +1,4 @@
-// C++ model of column groups (spec 3.3) and its conversion to and from the C structs.
+// C++ model of column groups (ffi_c.h 3.3 column groups) and its conversion to and from the C structs.
 #pragma once
 
 #include <arrow/result.h>

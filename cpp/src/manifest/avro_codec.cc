@@ -1,9 +1,10 @@
-// Manifest <-> bytes. Container files (spec 5.5) are encoded and decoded with libavro's C value
+// Manifest <-> bytes. Container files (README "Manifest files") are encoded and decoded with libavro's C value
 // API; the container framing itself is written as the Avro-spec Header/Block records so the
 // embedded schema is exactly our JSON (libavro's own file writer re-serializes the schema and
 // drops field defaults). Decoding only uses bounds-checked memory readers, never FILE* parsing,
 // and libavro only sees a manifest whose writer schema and encoded counts and lengths passed
-// avro_guard.h, so damaged or hostile files end in an error, not a crash or a runaway allocation. Legacy raw files (spec 5.7) are hand-decoded.
+// avro_guard.h, so damaged or hostile files end in an error, not a crash or a runaway allocation.
+// Legacy raw files (README "Manifest files": legacy) are hand-decoded.
 #include <arrow/buffer.h>
 #include <arrow/util/utf8.h>
 
@@ -465,7 +466,7 @@ arrow::Status Encode(avro_value_t* v, std::string* out) {
   return arrow::Status::OK();
 }
 
-// ---- reading: name-based resolution against the writer schema, defaults per spec 5.5 --------
+// ---- reading: name-based resolution against the writer schema, defaults per README "Manifest files" --------
 
 class Extractor {
  public:

@@ -9,27 +9,30 @@ exactly the rows of the successful commits. Used by the transaction notebook (th
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import LoonError, TransactionConflictError, TransactionExhaustedRetryError
-from ..transaction import LATEST, Resolve, Transaction, open_manifest, read_dataset
+from ..transaction import LATEST, Resolve, Transaction, latest_version, open_manifest, read_dataset
 from ..writer import write_dataset
-from . import data
+from . import checks, data
 
 __all__ = [
     "CommitOutcome",
     "add_column_outcome",
     "add_columns",
     "append_rows",
+    "check_committed",
     "check_outcomes",
     "column_values",
     "expected_with_columns",
@@ -197,9 +200,16 @@ def _main(argv: Sequence[str]) -> int:
     """``python -m loon.suite.workloads '<json args>'``: one committer process; prints outcomes as JSON.
 
     Args: base_path, properties, committer, commits, num_rows, resolve, retry_limit, attempts, and
-    start_at (a ``time.time()`` to wait for, so that processes started one by one commit together).
+    start_at (a ``time.time()`` to wait for, so that processes started one by one commit together) or
+    go_on_stdin (print ``ready`` once the engine is loaded, then wait for a line on stdin).
     """
     args = json.loads(argv[0])
+    if args.get("go_on_stdin"):
+        from .._ffi import library_info
+
+        library_info()  # the engine loaded before the start signal, as the Ray committers do
+        print("ready", flush=True)
+        sys.stdin.readline()
     delay = float(args.get("start_at", 0)) - time.time()
     if delay > 0:
         time.sleep(delay)
@@ -311,3 +321,113 @@ def check_outcomes(outcomes: Sequence[CommitOutcome]) -> list[CommitOutcome]:
     versions = [o.version for o in ok]
     assert len(set(versions)) == len(versions), f"two commits reported the same version: {sorted(versions)}"
     return ok
+
+
+def check_committed(
+    base_path: str,
+    properties: Mapping[str, Any],
+    outcomes: Sequence[CommitOutcome],
+    base_version: int = 0,
+    base: pa.Table | None = None,
+) -> list[CommitOutcome]:
+    """The end-state checks of a concurrent commit run (threads, processes or cluster nodes alike).
+
+    Beyond ``check_outcomes``: the successful commits hold the versions right after ``base_version``
+    without a gap, the latest version is the last of them (no commit that reported failure was
+    published), every committed row is in the dataset exactly once and nothing else is (``base``
+    aside), and the dataset equals ``expected_table``. Returns the successes.
+    """
+    ok = check_outcomes(outcomes)
+    versions = sorted(o.version or 0 for o in ok)
+    contiguous = list(range(base_version + 1, base_version + len(ok) + 1))
+    assert versions == contiguous, (
+        f"versions of the {len(ok)} successful commits are not {base_version + 1}..{base_version + len(ok)}: "
+        f"missing {sorted(set(contiguous) - set(versions))[:5]}, extra {sorted(set(versions) - set(contiguous))[:5]}"
+    )
+    latest = latest_version(base_path, properties)
+    assert latest == contiguous[-1], f"latest version is {latest}, the last successful commit wrote {contiguous[-1]}"
+    got = read_dataset(base_path, data.SCHEMA, properties)
+    ids, counts = np.unique(got.column("id").to_numpy(), return_counts=True)
+    duplicated = ids[counts > 1]
+    assert not len(duplicated), f"{len(duplicated)} ids stored more than once, e.g. {duplicated[:3].tolist()}"
+    committed = np.concatenate(
+        [np.arange(o.first_id, o.first_id + o.num_rows, dtype=np.int64) for o in ok]
+        + ([base.column("id").to_numpy()] if base is not None else [])
+    )
+    lost = np.setdiff1d(committed, ids)
+    assert not len(lost), f"{len(lost)} rows of successful commits are missing, e.g. ids {lost[:3].tolist()}"
+    stray = np.setdiff1d(ids, committed)
+    assert not len(stray), f"{len(stray)} rows of no successful commit are stored, e.g. ids {stray[:3].tolist()}"
+    checks.assert_tables_equal(got, expected_table(outcomes, base))
+    return ok
+
+
+@dataclass
+class MixedEdit:
+    """One edit of ``interleave_appends_and_columns``: its kind, the version it landed as, its attempts."""
+
+    kind: str  # "append" | "column"
+    name: str  # rows "append<r>" or column "c<r>"
+    version: int
+    attempts: int
+
+
+def mixed_column_values(column: int, start: int, num_rows: int) -> pa.Array:
+    """Values of added column ``c<column>`` for rows ``start .. start+num_rows-1`` (by row position)."""
+    return pa.array([column * 1_000_000 + r for r in range(start, start + num_rows)], pa.int64())
+
+
+def _redo_until_committed(edit: Callable[[], int], limit: int) -> tuple[int, int]:
+    """Runs ``edit`` (which rewrites its data for the latest version and commits it) until it commits;
+    only 112 (a conflicting edit landed first) is retried. Returns (version, attempts)."""
+    for attempt in range(1, limit + 1):
+        try:
+            return edit(), attempt
+        except TransactionConflictError:
+            continue
+    raise AssertionError(f"edit did not commit in {limit} attempts")
+
+
+def interleave_appends_and_columns(
+    base_path: str, properties: Mapping[str, Any], rounds: int, rows: int, resolve: Resolve | int = Resolve.MERGE
+) -> list[MixedEdit]:
+    """Rounds of one append and one column addition started together on the same version.
+
+    An append and a column addition do not commute (the appended rows lack the new column, the new
+    column lacks the appended rows), so in each round one of them wins and the other gets 112 from
+    the engine; the loser does what a client must: rewrites its data for the new latest version
+    (appended rows with every column added so far; the column for every row) and commits again.
+    Returns the landed edits in version order.
+    """
+    props = dict(properties)
+    landed: list[MixedEdit] = []
+    lock = threading.Lock()
+
+    def append(r: int) -> int:
+        version, manifest = open_manifest(base_path, props)
+        start = manifest.num_rows
+        table = data.make_table(rows, offset=start)
+        added = [g.columns[0] for g in manifest.column_groups][1:]
+        for name in added:
+            table = table.append_column(name, mixed_column_values(int(name[1:]), start, rows))
+        patterns = ",".join(["id|name|value", *added])
+        wprops = {**props, "writer.policy": "schema_based", "writer.split.schema_based.patterns": patterns}
+        groups = write_dataset(base_path, table, wprops)
+        with Transaction(base_path, props, read_version=version, resolve=resolve) as txn:
+            txn.append_files(groups)
+        return txn.committed_version
+
+    def add_column(r: int) -> int:
+        version, manifest = open_manifest(base_path, props)
+        values = pa.table({f"c{r}": mixed_column_values(r, 0, manifest.num_rows)})
+        return add_columns(base_path, props, values, resolve, read_version=version)
+
+    def job(kind: str, r: int) -> None:
+        edit = (lambda: append(r)) if kind == "append" else (lambda: add_column(r))
+        version, attempts = _redo_until_committed(edit, 2 * rounds + 2)
+        with lock:
+            landed.append(MixedEdit(kind, f"append{r}" if kind == "append" else f"c{r}", version, attempts))
+
+    for r in range(rounds):
+        run_threads([functools.partial(job, "append", r), functools.partial(job, "column", r)])
+    return sorted(landed, key=lambda e: e.version)
