@@ -14,7 +14,6 @@ from ..filesystem import EngineFile, Filesystem
 from ..reader import Reader
 from ..transaction import LATEST, open_manifest
 
-
 # The column-group formats a manifest may name (read-only external formats included).
 COLUMN_GROUP_FORMATS = ("parquet", "vortex", "lance-table", "iceberg-table", "paimon-table")
 
