@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon.suite import data, stress, workloads
+from loon.suite import data, resources, stress, workloads
 from loon.suite.config import ConfigError
 
 # ---------------------------------------------------------------------------------------------
@@ -196,16 +196,16 @@ def test_fixed_size_binary_column_writes_with_every_codec(props, codec):
 
 
 def test_rss_and_fd_counts():
-    assert stress.rss_bytes() > 1 << 20
-    before = stress.open_fds()
+    assert resources.rss_bytes() > 1 << 20
+    before = resources.open_fds()
     with open(os.devnull) as f:
-        assert stress.open_fds() == before + 1
-        assert stress.fd_targets()[f.fileno()] == os.devnull
-    assert stress.open_fds() == before
+        assert resources.open_fds() == before + 1
+        assert resources.fd_targets()[f.fileno()] == os.devnull
+    assert resources.open_fds() == before
 
 
 def test_monitor_reports_a_leaked_descriptor(tmp_path):
-    with stress.ResourceMonitor() as mon:
+    with resources.ResourceMonitor() as mon:
         mon.baseline()
         mon.assert_no_fd_leak()
         leaked = open(tmp_path / "leak.txt", "w")  # noqa: SIM115 - deliberately left open
@@ -218,7 +218,7 @@ def test_monitor_reports_a_leaked_descriptor(tmp_path):
 
 
 def test_monitor_traces_python_heap():
-    with stress.ResourceMonitor(trace_python=True) as mon:
+    with resources.ResourceMonitor(trace_python=True) as mon:
         mon.baseline()
         keep = [bytes(1000) for _ in range(2000)]
         mon.sample()
@@ -229,13 +229,13 @@ def test_monitor_traces_python_heap():
 
 def test_bounded_growth():
     mb = stress.MB
-    stress.assert_bounded_growth([100 * mb, 130 * mb, 110 * mb, 120 * mb, 115 * mb, 118 * mb], 64 * mb)
+    resources.assert_bounded_growth([100 * mb, 130 * mb, 110 * mb, 120 * mb, 115 * mb, 118 * mb], 64 * mb)
     with pytest.raises(AssertionError, match="grew by"):
-        stress.assert_bounded_growth([100 * mb, 200 * mb], 64 * mb)
+        resources.assert_bounded_growth([100 * mb, 200 * mb], 64 * mb)
     with pytest.raises(AssertionError, match="keeps growing"):
-        stress.assert_bounded_growth([100 * mb] * 6 + [140 * mb, 150 * mb, 160 * mb], 64 * mb)
+        resources.assert_bounded_growth([100 * mb] * 6 + [140 * mb, 150 * mb, 160 * mb], 64 * mb)
     with pytest.raises(ValueError, match="no samples"):
-        stress.assert_bounded_growth([], 1)
+        resources.assert_bounded_growth([], 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_continuous_operation_verifies_and_rotates(props):
         removed.append(path)
         stress.remove_dataset(props, path)
 
-    with stress.ResourceMonitor() as mon:
+    with resources.ResourceMonitor() as mon:
         result = stress.continuous_operation(lambda i: f"run{i}", props, 0.0, 7, 3, mon, done)
     assert result.iterations == 1 and result.datasets == 1 and result.full_checks == 1
     assert removed == ["run0"] and len(mon.rss) == 1
@@ -329,7 +329,7 @@ def test_continuous_operation_verifies_and_rotates(props):
 
 def test_load_cycle_releases_descriptors(props):
     stress.load_cycle("ds", props, 0, 1, 10, 1, loon.Resolve.FAIL)
-    with stress.ResourceMonitor() as mon:
+    with resources.ResourceMonitor() as mon:
         mon.baseline()
         outcomes = stress.load_cycle("ds", props, 1, 3, 10, 1, loon.Resolve.FAIL)
         mon.assert_no_fd_leak()
@@ -349,7 +349,7 @@ def test_expect_failure():
 
 def test_gc_pressure_worker_under_collector(props, our_engine):
     old = gc.get_threshold()
-    with stress.collector_thread(interval=0.0005) as counts:
+    with resources.collector_thread(interval=0.0005) as counts:
         outcomes, _ = workloads.run_threads(
             [lambda i=i: stress.gc_pressure_worker("ds", props, i, 2, 10, 8) for i in range(3)]
         )
@@ -379,7 +379,7 @@ def test_scan_of_many_files_stays_under_a_low_descriptor_limit(props):
             groups[0].files.extend(written.groups[0].files)
     loon.commit_groups("ds", groups, props)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (stress.open_fds() + 100, hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resources.open_fds() + 100, hard))
     try:
         scan = stress.scan_stream("ds", data.SCHEMA, props)
         with loon.Reader(groups, data.SCHEMA, properties=props) as reader:

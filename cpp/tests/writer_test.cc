@@ -247,6 +247,44 @@ static void TestFaults() {
   loon_fiu_disable_all();
 }
 
+static size_t DataFiles(const std::string& dataset) {
+  std::filesystem::path dir = std::filesystem::path(g_root) / dataset / "_data";
+  if (!std::filesystem::exists(dir)) return 0;
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir), {}));
+}
+
+// A group's data file is created by the first write that brings it rows, and after a roll by the
+// next such write: fs.open_output.fail surfaces from loon_writer_write (code 3), the write is
+// retried on the same writer and no row is lost or doubled.
+static void TestOpenAtFirstWrite() {
+  if (!Arm(loon_fiukey_fs_open_output_fail, 1)) return;  // no libfiu: TestFaults said so
+  loon_fiu_disable_all();
+  Props props(Base());
+  auto kv = Base();
+  kv["writer.file_rolling.size"] = "1";
+  Props rolling(kv);
+  LoonWriterHandle w = NewWriter("ds/open", TestSchema(), rolling);
+  CHECK_EQ(DataFiles("ds/open"), 0u);  // creating a writer creates no file
+  CHECK(Arm(loon_fiukey_fs_open_output_fail, 1));
+  CHECK_EQ(WriteBatch(w, TestBatch(0, 10)), 3);
+  CHECK_EQ(DataFiles("ds/open"), 0u);
+  CHECK_EQ(WriteBatch(w, TestBatch(0, 10)), 0);  // retry opens the file at once
+  CHECK_EQ(DataFiles("ds/open"), 1u);
+  CHECK_OK(loon_writer_flush(w));  // 1-byte threshold: the file rolls (closes) here
+  CHECK(Arm(loon_fiukey_fs_open_output_fail, 1));
+  CHECK_EQ(WriteBatch(w, TestBatch(10, 5)), 3);  // the next file is opened by the next write
+  CHECK_EQ(WriteBatch(w, TestBatch(10, 5)), 0);
+  CHECK_EQ(DataFiles("ds/open"), 2u);
+  LoonColumnGroups* groups = nullptr;
+  CHECK_OK(loon_writer_close(w, nullptr, nullptr, 0, &groups));
+  CHECK_EQ(groups->column_group_array[0].num_of_files, 2u);
+  auto table = ReadBack(groups, props);
+  CHECK(table->Equals(*ToTable({TestBatch(0, 10), TestBatch(10, 5)}, TestSchema())));
+  loon_column_groups_destroy(groups);
+  loon_writer_destroy(w);
+  loon_fiu_disable_all();
+}
+
 int main() {
   g_root = TestRoot("writer");
   TestRoundTrip();
@@ -255,6 +293,7 @@ int main() {
   TestPolicies();
   TestErrors();
   TestFaults();
+  TestOpenAtFirstWrite();
   std::filesystem::remove_all(g_root);
   return TestMain("writer_test");
 }

@@ -6,6 +6,7 @@ which builds on this one; this package never imports it.
 """
 
 from ._ffi import LibraryInfo, LibraryNotFoundError, library, library_info
+from .capability import CAPABILITIES, Capabilities, capabilities
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import (
     ArrowError,
@@ -36,6 +37,9 @@ from .transaction import LATEST, Resolve, Transaction, commit_groups, latest_ver
 from .writer import Writer, write_dataset
 
 __all__ = [
+    "CAPABILITIES",
+    "Capabilities",
+    "capabilities",
     "LATEST",
     "DeltaLog",
     "ExternalTable",

@@ -176,6 +176,7 @@ void loon_ffi_free_result(LoonFFIResult* result);
 int loon_ffi_is_retryable_errcode(int err_code);
 void loon_free_cstr(char* c_str);
 const char* loon_engine_info(void);
+const char* loon_engine_extensions(void);
 LoonFFIResult loon_properties_create(const char* const* keys, const char* const* values, size_t count,
 LoonProperties* properties);
 const char* loon_properties_get(const LoonProperties* properties, const char* key);

@@ -293,6 +293,12 @@ LOON_EXPORT void loon_free_cstr(char* c_str);
 /* Extension: a static string naming this engine and its version. */
 LOON_EXPORT const char* loon_engine_info(void);
 
+/* Extension: a static, space-separated list of behaviours beyond milvus-storage that no single call
+ * can show and that clients may rely on (lib/loon/capability.py lists them and probes the others).
+ *   commit_retries_property  transaction.commit.num-retries is a commit retry budget: effective
+ *                            retries = max(property, retry_limit of loon_transaction_begin) */
+LOON_EXPORT const char* loon_engine_extensions(void);
+
 /* ---- 2.2 properties --------------------------------------------------------------------- */
 LOON_EXPORT LoonFFIResult loon_properties_create(const char* const* keys, const char* const* values, size_t count,
                                                  LoonProperties* properties);

@@ -18,6 +18,7 @@
  *   manifest.read.fail           loon_transaction_begin loading a version > 0    -> 3
  *   manifest.write.fail          just before the manifest file is written        -> 4
  *   fs.open_output.fail          every output-stream open                        -> 3 (4 in commit)
+ *                                (data files: at the first write of a group / after a roll)
  *   fs.open_input.fail           random-access opens by path                     -> 3
  *   s3fs.*                       S3 backend points (armable; fire only on S3)    -> 3
  *   sleep.before.commit.manifest commit sleeps 5 s before writing the manifest

@@ -44,6 +44,9 @@ void loon_free_cstr(char* c_str) { std::free(c_str); }
 
 const char* loon_engine_info(void) { return "loon-engine " LOON_ENGINE_VERSION " (arrow " LOON_ARROW_VERSION ")"; }
 
+// Keep in step with the header's list and lib/loon/capability.py.
+const char* loon_engine_extensions(void) { return "commit_retries_property"; }
+
 LoonFFIResult loon_properties_create(const char* const* keys, const char* const* values, size_t count,
                                      LoonProperties* properties) {
   LOON_FFI_GUARD({

@@ -622,6 +622,14 @@ arrow::Status Writer::Write(const std::shared_ptr<arrow::RecordBatch>& batch) {
     int64_t bytes = EstimateMemorySize(*part);
     parts.push_back({std::move(part), bytes});
   }
+  // A group's data file is opened by the first write that brings it rows (and, after a roll, by
+  // the next such write), as milvus-storage does: a storage failure to create the file (permission,
+  // missing bucket, fs.open_output.fail) is reported by this write, not by a later flush or close.
+  // Opened before anything is buffered, so a failed write leaves every group's rows unchanged and
+  // can be retried; a group opened before a later group failed keeps its (still empty) file.
+  for (auto& g : w.groups) {
+    if (!g->writer) ARROW_RETURN_NOT_OK(w.OpenFile(*g));
+  }
   for (size_t i = 0; i < parts.size(); ++i) {
     w.groups[i]->buffered_bytes += parts[i].bytes;
     w.buffered_bytes += parts[i].bytes;

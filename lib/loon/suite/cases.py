@@ -349,10 +349,17 @@ class Case:
     Reads like its latest ``CaseResult``: ``case.status``, ``case.message``, ``case.result``.
     """
 
-    def __init__(self, suite: CaseSuite, func: Callable[[], Any], name: str) -> None:
+    def __init__(
+        self,
+        suite: CaseSuite,
+        func: Callable[[], Any],
+        name: str,
+        run: Callable[[Callable[[], Any], str], Any] | None = None,
+    ) -> None:
         self.suite = suite
         self.func = func
         self.name = name
+        self._run = run or suite.run  # a wrapper's run (e.g. the session's, which may skip the case)
         self.__doc__ = getattr(func, "__doc__", None)
 
     @property
@@ -360,10 +367,11 @@ class Case:
         return self.suite.result_of(self.name)
 
     def __call__(self) -> CaseResult:
-        return self.suite.run(self.func, self.name)
+        self._run(self.func, self.name)
+        return self.result
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("_") or attribute in ("suite", "func", "name"):
+        if attribute.startswith("_") or attribute in ("suite", "func", "name", "result"):
             raise AttributeError(attribute)
         return getattr(self.result, attribute)
 
@@ -380,6 +388,8 @@ class CaseSuite:
         self.category = category
         self.profile = get_profile(profile)
         self.results: list[CaseResult] = []
+        self.running: str | None = None
+        """Name of the case being run (None between cases): sessions name its datasets after it."""
         self.control = run_control.current()
         self._origin: dict[str, str | None] = {}  # case name -> id of the cell that recorded it
         enable_assert_rewriting()
@@ -436,6 +446,7 @@ class CaseSuite:
         running = {"keep_data": self.control.keep_data, "data": []}
         _running.append(running)
         start = time.perf_counter()
+        self.running = name
         try:
             with _capture_output() as output:
                 returned = func()
@@ -451,6 +462,7 @@ class CaseSuite:
             note = returned if isinstance(returned, str) else ""
             result = CaseResult(self.category, name, PASS, time.perf_counter() - start, note)
         finally:
+            self.running = None
             _running.pop()
         result.output = _joined_output(output)
         result.data = running["data"]

@@ -1,10 +1,11 @@
 """Per-case dataset paths on the configured backend, cleaned before and after each case.
 
-A notebook creates one ``Storage`` from its backend config; each case asks it for a dataset::
+A notebook's session (``loon.suite.session``) creates one ``Storage`` from its backend config and
+hands each case a dataset named after the case::
 
-    store = Storage(cfg, "write_read")
-    with store.dataset("test_file_rolling_by_size") as ds:
-        loon.write_dataset(ds.path, table, ds.properties(**{"writer.file_rolling.size": 1 << 20}))
+    with suite.dataset() as ds:                      # inside test_file_rolling_by_size
+        ds.append(table, ds.properties(**{"writer.file_rolling.size": 1 << 20}))
+        checks.assert_tables_equal(ds.read(), table)
 
 The path is ``<base_path>/<category>/<case>-<uuid>``: fresh per call, so reruns and parallel
 notebooks never share data. It is emptied before the case (in case a previous run died) and
@@ -21,11 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
+from ..column_groups import ColumnGroups
 from ..errors import LoonError
 from ..filesystem import Filesystem
+from ..manifest import Manifest
 from ..properties import Properties
-from . import cases
+from ..reader import Reader
+from ..transaction import LATEST, commit_groups, open_manifest, read_dataset
+from ..writer import write_dataset
+from . import cases, data
 from .config import BackendConfig
+from .fault_cases import assert_intact
+from .workloads import add_columns
 
 
 @dataclass
@@ -45,6 +55,49 @@ class CaseDataset:
     def sub(self, name: str) -> str:
         """A path below this dataset (e.g. a second dataset of the same case)."""
         return f"{self.path}/{name}"
+
+    # The operations most cases are made of, on this dataset with its backend properties.
+
+    def write(self, table: pa.Table | pa.RecordBatch, properties: Properties | None = None) -> ColumnGroups:
+        """Writes ``table`` in one writer session (not committed); returns its column groups."""
+        return write_dataset(self.path, table, properties or self.properties())
+
+    def append(self, table: pa.Table | pa.RecordBatch, properties: Properties | None = None, **commit: Any) -> int:
+        """Writes ``table`` and appends it in one transaction on the latest version; returns the new version."""
+        props = properties or self.properties()
+        return commit_groups(self.path, write_dataset(self.path, table, props), props, **commit)
+
+    def roundtrip(
+        self, table: pa.Table, properties: Properties | None = None, columns: list[str] | None = None
+    ) -> tuple[ColumnGroups, pa.Table]:
+        """Writes ``table`` in one writer session and reads the groups back (uncommitted): (groups, table read)."""
+        props = properties or self.properties()
+        groups = write_dataset(self.path, table, props)
+        with Reader(groups, table.schema, columns, properties=props) as reader:
+            return groups, reader.scan()
+
+    def add_columns(self, table: pa.Table, **commit: Any) -> int:
+        """Adds ``table``'s columns (one value per existing row) as one new column group; returns the version."""
+        return add_columns(self.path, self.properties(), table, **commit)
+
+    def read(self, schema: pa.Schema = data.SCHEMA, version: int = LATEST, **scan: Any) -> pa.Table:
+        """Scans ``version`` (latest by default) with ``schema``; ``columns``/``predicate`` pass through."""
+        return read_dataset(self.path, schema, self.properties(), version, **scan)
+
+    def manifest(self, version: int = LATEST) -> Manifest:
+        """The manifest of ``version`` (latest by default)."""
+        return open_manifest(self.path, self.properties(), version)[1]
+
+    def latest_version(self) -> int:
+        return open_manifest(self.path, self.properties())[0]
+
+    def files(self, version: int = LATEST) -> list[str]:
+        """Paths of the data files ``version`` references, group by group."""
+        return [f.path for f in self.manifest(version).column_groups.files]
+
+    def assert_intact(self, expected: pa.Table, version: int) -> None:
+        """The latest version is ``version``, holds exactly ``expected`` and validates clean."""
+        assert_intact(self.path, self.properties(), expected, version)
 
 
 class Storage:
