@@ -40,9 +40,10 @@ $(VENV)/.requirements: requirements.txt | $(VENV)/bin/python
 	@$(STEP) "pip requirements" bash -c '$(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -r requirements.txt'
 	@touch $@
 
-# The Python package is installed editable without building the engine (the build target does).
-$(VENV)/.loon-installed: pyproject.toml $(VENV)/.requirements
-	@LOON_SKIP_CMAKE=true $(STEP) "loon package (editable)" $(PY) -m pip install -q --no-build-isolation --no-deps -e .
+# lib/ goes on the venv's path with a path file (tools/dev_path.py says why not `pip install -e .`);
+# the build target builds the engine.
+$(VENV)/.loon-installed: pyproject.toml $(VENV)/.requirements tools/dev_path.py
+	@$(STEP) "loon package (lib/ on the venv's path)" $(PY) tools/dev_path.py
 	@touch $@
 
 # The JUnit schema junit.xml is validated against (taken from the sdist of the installed pytest).
