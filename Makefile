@@ -77,7 +77,7 @@ test-engine: build
 	cd $(BUILD_DIR) && ctest --output-on-failure
 
 test-python: setup
-	$(PY) -m pytest tests -q
+	PYTHONPATH=$(abspath lib)$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m pytest tests -q
 
 test: setup lint test-engine test-python
 

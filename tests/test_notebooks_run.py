@@ -134,3 +134,28 @@ def test_smoke_report_page_lists_cases_and_plots(smoke_report):
         for name in SEED_CASES.get(category, ())[:3]:
             assert name in page, f"{category}.{name} not on the summary page"
     assert list((output / "plots").glob("*.png")), "no throughput plot in the report"
+
+
+def test_failure_report_lists_failing_cases_and_the_report(tmp_path):
+    """What test_smoke_run_passes says when the smoke run fails (checked here on a made-up report)."""
+    rolling = "AssertionError: assert 3 == 4\n +  where 3 = len(x)"
+    died = "DeadKernelError: Kernel died in test_crash"
+    results = {
+        "notebooks": [
+            {"category": "write_read", "stopped": None, "crashed": False, "cases": [
+                {"name": "test_ok", "status": "pass", "message": ""},
+                {"name": "test_rolling", "status": "fail", "message": rolling},
+            ]},
+            {"category": "recovery", "stopped": died, "crashed": True, "cases": [
+                {"name": "test_crash", "status": "error", "message": "DeadKernelError: Kernel died"},
+            ]},
+        ]
+    }  # fmt: skip
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    proc = subprocess.CompletedProcess([], 3, "", "")
+    text = failure_report(proc, tmp_path)
+    assert f"runner.py exited 3; report: {tmp_path / 'index.html'}" in text
+    assert "FAIL write_read::test_rolling: AssertionError: assert 3 == 4\n     +  where 3 = len(x)" in text
+    assert "recovery: notebook stopped: DeadKernelError: Kernel died in test_crash" in text
+    assert "ERROR recovery::test_crash: DeadKernelError: Kernel died" in text
+    assert "test_ok" not in text

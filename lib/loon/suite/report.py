@@ -496,6 +496,8 @@ def write_report(
         try:
             run_id = store.record(run, results, output_dir)
             changes = store.changes(run_id)
+            # Benchmark results (benchmarks/ writes JSON lines under reports/bench/) join the history too.
+            store.ingest_bench(Path(history_path).parent / "bench")
         finally:
             store.close()
     return Written(index.write_index(results, output_dir, run, changes), junit_path, results_path, changes)
