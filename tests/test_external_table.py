@@ -11,7 +11,6 @@ from loon.external_table import (
     ExploreResult,
     ExternalTable,
     extfs_properties,
-    format_skip_reason,
     partition_values,
     split_uri,
     with_partition_columns,
@@ -149,22 +148,33 @@ def test_explore_errors(ext, props, three_files, fs_root):
     assert not (fs_root / "stage/_metadata/manifest-2.avro").exists()
 
 
-def test_explore_of_directory_without_files_is_code_4(ext, fs_root, our_engine):
+def test_explore_of_directory_without_files_gives_0_files(ext, fs_root):
+    """As milvus-storage: 0 files, committed as a column group without files."""
     (fs_root / "ext/empty/sub").mkdir(parents=True)
-    with pytest.raises(loon.LogicalError) as exc:
-        ext.explore("ext/empty", "stage", COLUMNS)
-    assert exc.value.code == 4 and "no regular files" in exc.value.message
-    assert not (fs_root / "stage").exists()
+    result = ext.explore("ext/empty", "stage", COLUMNS)
+    assert (result.num_files, result.version) == (0, 1)
+    (group,) = ext.read_manifest(result.manifest_path).column_groups
+    assert group.columns == COLUMNS and group.files == []
+
+
+@pytest.fixture
+def without_providers(our_engine):
+    """The engine with no Vortex/Lance provider registered (restored afterwards)."""
+    for fmt in loon.formats.BUILTIN_PROVIDERS:
+        loon.formats.unregister(fmt)
+    yield
+    loon.formats.register_builtin_providers()
 
 
 @pytest.mark.parametrize("fmt", ["vortex", "lance-table"])
-def test_unsupported_formats_are_refused_with_code_1(props, three_files, fs_root, fmt, our_engine):
+def test_formats_without_a_provider_are_refused_with_code_1(props, three_files, fs_root, fmt, without_providers):
     other = ExternalTable(props, fmt)
     for call in (lambda: other.explore("ext/d", "stage", COLUMNS), lambda: other.file_info("ext/d/a.parquet")):
         with pytest.raises(loon.InvalidArgumentError) as exc:
             call()
         assert exc.value.code == 1 and "not supported by this engine" in exc.value.message
     assert not (fs_root / "stage").exists()
+    assert loon.formats.engine_reads(fmt) is False
 
 
 # ---- file info, schema, groups -----------------------------------------------------------------
@@ -250,31 +260,3 @@ def test_write_parquet_goes_through_the_backend(props, fs_root):
     assert path.stat().st_size == size
     meta = pq.ParquetFile(path).metadata
     assert meta.num_row_groups == 3 and pq.read_table(path).equals(table)
-
-
-def test_format_skip_reason_checks_the_refusal(props, fs_root, three_files, our_engine):
-    reason = format_skip_reason("vortex", props, "ext/d", "probe")
-    assert "code 1" in reason and "vortex" in reason and "pip install vortex-data" in reason
-    assert "pip install pylance" in format_skip_reason("lance-table", props, "ext/d", "probe")
-    assert not (fs_root / "probe").exists()
-    with pytest.raises(ValueError, match="not vortex or lance-table"):
-        format_skip_reason("parquet", props, "ext/d", "probe")
-    (fs_root / "ext/void").mkdir()
-    with pytest.raises(ValueError, match="no file"):
-        format_skip_reason("vortex", props, "ext/void", "probe")
-
-
-def test_format_skip_reason_refuses_to_skip_when_the_engine_accepts(props, three_files, monkeypatch, our_engine):
-    monkeypatch.setattr(ExternalTable, "file_info", lambda self, path: 1)
-    with pytest.raises(AssertionError, match="skip would be untrue"):
-        format_skip_reason("vortex", props, "ext/d", "probe")
-
-
-def test_format_skip_reason_on_a_real_build_names_the_writer_library(props, monkeypatch):
-    from loon import external_table
-
-    real = loon.LibraryInfo(path="/x/libmilvus-storage.so", kind="milvus-storage", info="", fault_injection=False)
-    monkeypatch.setattr(external_table, "library_info", lambda: real)
-    monkeypatch.setattr(external_table.importlib.util, "find_spec", lambda name: None)
-    reason = format_skip_reason("lance-table", props, "nowhere", "probe")
-    assert "pip install pylance" in reason and "pyarrow cannot write Lance" in reason

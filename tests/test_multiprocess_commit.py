@@ -1,4 +1,5 @@
-"""Commits from several processes to one dataset (local backend): create-only commits stay atomic.
+"""Commits from several processes to one dataset: create-only commits stay atomic, on the local disk
+(temp file + link) and on object stores (conditional PUT) — S3 on moto and Azure Blob on Azurite.
 
 Each process runs ``python -m loon.suite.workloads`` and reports its per-commit outcomes; the final
 manifest must hold exactly the rows of the commits that reported success, and a reader polling the
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -34,12 +36,22 @@ def run_processes(props, base_path: str, resolve: loon.Resolve, extra: dict) -> 
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
     outcomes = []
     for p in procs:
-        out, err = p.communicate(timeout=60)
+        out, err = p.communicate(timeout=240)
         assert p.returncode == 0, err
         outcomes += [workloads.CommitOutcome(**o) for o in json.loads(out.strip().splitlines()[-1])]
     return outcomes
 
 
+@pytest.fixture(params=["local", "moto", "azurite"])
+def backend(request, props, emulator_pool) -> tuple[loon.Properties, str]:
+    """Properties and a fresh dataset path on each backend."""
+    if request.param == "local":
+        return props, "ds"
+    emu = emulator_pool(request.param)
+    return loon.Properties(emu.properties()), f"t-{uuid.uuid4().hex[:10]}/ds"
+
+
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize(
     "resolve, extra",
     [
@@ -48,14 +60,15 @@ def run_processes(props, base_path: str, resolve: loon.Resolve, extra: dict) -> 
     ],
     ids=["fail-with-retries", "merge"],
 )
-def test_processes_commit_exactly_their_successes(props, resolve, extra):
+def test_processes_commit_exactly_their_successes(backend, resolve, extra):
+    props, ds = backend
     props = props.merged({"transaction.commit.num-retries": "10"})
     stop = threading.Event()
     watched: dict = {}
-    watcher = threading.Thread(target=lambda: watched.update(workloads.watch_manifests("ds", props, stop)))
+    watcher = threading.Thread(target=lambda: watched.update(workloads.watch_manifests(ds, props, stop)))
     watcher.start()
     try:
-        outcomes = run_processes(props, "ds", resolve, extra)
+        outcomes = run_processes(props, ds, resolve, extra)
     finally:
         stop.set()
         watcher.join()
@@ -65,8 +78,8 @@ def test_processes_commit_exactly_their_successes(props, resolve, extra):
     ok = [o for o in outcomes if o.ok]
     assert ok
     checks.assert_unique([o.version for o in ok], "versions")
-    assert loon.latest_version("ds", props) == len(ok)
-    got = loon.read_dataset("ds", workloads.data.SCHEMA, props)
+    assert loon.latest_version(ds, props) == len(ok)
+    got = loon.read_dataset(ds, workloads.data.SCHEMA, props)
     checks.assert_tables_equal(got, workloads.expected_table(outcomes))
     assert watched["errors"] == [] and watched["reads"] > 0, watched
 

@@ -189,3 +189,12 @@ extern const char* loon_fiukey_take_rows_fail;
 extern const char* loon_fiukey_writer_close_fail;
 extern const char* loon_fiukey_writer_flush_fail;
 extern const char* loon_fiukey_writer_write_fail;
+
+/* Our format-provider extension (not in the spec): the header compiles as C11 and declares these. */
+#include "milvus-storage/ffi_format_provider.h"
+
+void loon_format_sink_add_entry(LoonFormatSink* sink, const char* name, int64_t fragment_id, int64_t num_rows);
+void loon_format_sink_set_error(LoonFormatSink* sink, const char* message);
+LoonFFIResult loon_format_provider_register(const char* format, const LoonFormatProvider* provider);
+LoonFFIResult loon_format_provider_unregister(const char* format, bool* out_removed);
+LoonFFIResult loon_format_supported(const char* format, bool* out_supported);

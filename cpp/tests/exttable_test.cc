@@ -301,12 +301,22 @@ void TestExploreErrors() {
   CHECK_EQ(Explore({""}, "parquet", "err/b", "err/dir", props).code, 1);
   CHECK_EQ(Explore({"id"}, "parquet", "", "err/dir", props).code, 1);
 
-  // Listing: absent dir 12, a file 3, a directory without regular files 4; no manifest written.
+  // Listing: absent dir 12, a file 3; no manifest written.
   CHECK_EQ(Explore({"id"}, "parquet", "err/b", "err/absent", props).code, 12);
   CHECK_EQ(Explore({"id"}, "parquet", "err/b", "err/dir/one.parquet", props).code, 3);
-  CHECK_EQ(Explore({"id"}, "parquet", "err/b", "err/empty", props).code, 4);
   CHECK_EQ(Explore({"id"}, "parquet", "err/b", "s3://host/nobucket/x", props).code, 3);  // no extfs match
   CHECK(!std::filesystem::exists(g_root + "/err/b"));
+  // A directory without regular files: 0 files, committed as a group without files (as milvus-storage).
+  Explored empty = Explore({"id"}, "parquet", "err/empty_base", "err/empty", props);
+  CHECK_EQ(empty.code, 0);
+  CHECK_EQ(empty.files, uint64_t{0});
+  CHECK_EQ(empty.path, "err/empty_base/_metadata/manifest-1.avro");
+  {
+    ManifestPtr m;
+    CHECK_OK(loon_exttable_read_manifest(empty.path.c_str(), props.get(), &m.m));
+    CHECK(m.m != nullptr && m.m->column_groups.num_of_column_groups == 1 &&
+          m.m->column_groups.column_group_array[0].num_of_files == 0);
+  }
 
   // No extension filter: every regular file is taken; the text file then fails get_file_info (3).
   Explored mixed = Explore({"id"}, "parquet", "err/mixed_base", "err/mixed", props);

@@ -5,6 +5,7 @@ protocol, configuration, data generators, checks, report) is the separate packag
 which builds on this one; this package never imports it.
 """
 
+from . import formats
 from ._ffi import LibraryInfo, LibraryNotFoundError, library, library_info
 from .capability import CAPABILITIES, Capabilities, capabilities
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
@@ -56,6 +57,7 @@ __all__ = [
     "commit_groups",
     "fault_injection_enabled",
     "fault_points",
+    "formats",
     "injected",
     "latest_version",
     "open_manifest",

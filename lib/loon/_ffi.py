@@ -24,6 +24,7 @@ ffi.cdef((_PACKAGE_DIR / "_cdef.h").read_text())
 ffi.cdef("void free(void* ptr);")  # libc, for buffers the caller owns by contract
 
 _lock = threading.Lock()
+_load_hooks: list = []  # called with the library once it is loaded (e.g. format providers)
 _lib = None
 _libc = None
 _path: Path | None = None
@@ -60,6 +61,8 @@ def library():
                     _resolve_all(_libc, ["free"])
                     _path = path
                     _lib = lib
+                    for hook in list(_load_hooks):
+                        hook(lib)
                     break
             else:
                 where = ", ".join(str(p) for p in tried)
@@ -67,6 +70,18 @@ def library():
                     f"{LIBRARY_NAME} not found (looked in: {where}); run `make build` or set LOON_LIBRARY"
                 )
     return _lib
+
+
+def add_load_hook(hook) -> None:
+    """Calls ``hook(library)`` once the library is loaded (at once if it already is)."""
+    if _lib is not None:
+        hook(_lib)
+        return
+    with _lock:
+        if _lib is None:
+            _load_hooks.append(hook)
+            return
+    hook(_lib)
 
 
 def _resolve_all(lib, names=None) -> None:

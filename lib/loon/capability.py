@@ -29,7 +29,6 @@ import pyarrow as pa
 
 from ._ffi import ffi, library
 from .errors import LoonError
-from .external_table import ExternalTable
 from .faults import fault_injection_enabled, fault_points, injected
 from .reader import Reader
 from .transaction import Resolve, Transaction, commit_groups
@@ -58,7 +57,6 @@ CAPABILITIES: dict[str, Capability] = {
         Capability("merge_resolve", "MERGE conflict resolution (resolve_id 1)", "probe"),
         Capability("empty_write_noop", "a 0-row write as a no-op (no files, no column groups)", "probe"),
         Capability("fault_counts", "fault counts n > 1 (the next n evaluations fail)", "probe"),
-        Capability("empty_explore_refused", "refusing loon_exttable_explore of a directory without files", "probe"),
         Capability(
             "commit_retries_property",
             "transaction.commit.num-retries as a commit retry budget (effective retries = max(property, retry_limit))",
@@ -146,14 +144,6 @@ def _probe_all() -> dict[str, bool]:
                         failures += 1
             return failures == 3
 
-        def empty_explore_refused() -> bool:
-            write_dataset("probe_dir_holder/sub", _ROWS, props)  # a directory holding only a directory
-            try:
-                ExternalTable(props).explore("probe_dir_holder", "explored", ["id", "name"])
-            except LoonError as exc:
-                return exc.code == 4
-            return False
-
         for probe in (
             any_order_take,
             exact_predicates,
@@ -161,7 +151,6 @@ def _probe_all() -> dict[str, bool]:
             merge_resolve,
             empty_write_noop,
             fault_counts,
-            empty_explore_refused,
         ):
             found[probe.__name__] = _answer(probe)
     return found

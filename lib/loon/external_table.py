@@ -21,7 +21,6 @@ storage); ``ExternalTable.properties`` carries it (see ``extfs_properties``).
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._ffi import ffi, library, library_info
+from ._ffi import ffi, library
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import InvalidArgumentError, check
 from .filesystem import EngineFile, Filesystem
@@ -46,7 +45,6 @@ __all__ = [
     "ExternalTable",
     "ImportResult",
     "extfs_properties",
-    "format_skip_reason",
     "partition_values",
     "split_uri",
     "with_partition_columns",
@@ -176,9 +174,10 @@ class ExternalTable:
     def explore(self, explore_dir: str, base_dir: str, columns: Sequence[str]) -> ExploreResult:
         """Lists the files directly inside ``explore_dir`` and commits them as one column group to ``base_dir``.
 
+        A directory without data files gives 0 files (committed as a group without files).
         Raises InvalidArgumentError (code 1) for no columns or a format the engine cannot read,
-        LoonFileNotFoundError (12) for a missing directory, LogicalError (4) when the directory has
-        no files or ``base_dir`` holds groups of other columns/format, TransactionConflictError (112)
+        LoonFileNotFoundError (12) for a missing directory, LogicalError (4) when ``base_dir``
+        holds groups of other columns/format, TransactionConflictError (112)
         or TransactionExhaustedRetryError (111) when concurrent commits win.
         """
         if isinstance(columns, str):
@@ -340,64 +339,6 @@ def write_parquet(properties: Mapping[str, Any], path: str, table: pa.Table, row
     with Filesystem(as_properties(properties)) as fs:
         fs.write(path, blob)
     return len(blob)
-
-
-_FORMAT_NAMES = {"vortex": "Vortex", "lance-table": "Lance"}
-# Python packages that write the files (pyarrow cannot): module to look for, pip name.
-_WRITER_PACKAGES = {"vortex": ("vortex", "vortex-data"), "lance-table": ("lance", "pylance")}
-
-
-def format_skip_reason(format: str, properties: Mapping[str, Any], probe_dir: str, probe_base: str) -> str:
-    """Why the import cases of ``format`` (``vortex`` or ``lance-table``) cannot run here.
-
-    On our engine the refusal is checked first: ``get_file_info`` on every file of ``probe_dir``
-    (any existing files) and ``explore`` of ``probe_dir`` into ``probe_base`` must both fail with
-    code 1 naming the format as unsupported, and the explore must commit nothing; otherwise an
-    AssertionError says the skip would be untrue. Against a real milvus-storage build the reason
-    names the library needed to write such files.
-    """
-    name = _FORMAT_NAMES.get(format)
-    if name is None:
-        raise ValueError(f"format_skip_reason: {format!r} is not vortex or lance-table")
-    module, package = _WRITER_PACKAGES[format]
-    if not library_info().is_loon_engine:
-        if importlib.util.find_spec(module) is None:
-            return (
-                f"needs the {name} writer library to create {name} files (pip install {package}); "
-                f"pyarrow cannot write {name}"
-            )
-        return (
-            f"{name} import cases are not implemented in this suite yet ({package} is installed; "
-            f"they were developed against our engine, which has no {name} reader)"
-        )
-    ext = ExternalTable(properties, format)
-    with Filesystem(ext.properties) as fs:
-        probe_files = [f.path for f in fs.list_files(probe_dir, recursive=False)]
-    if not probe_files:
-        raise ValueError(f"format_skip_reason: no file in {probe_dir!r} to probe with")
-    calls = [("get_file_info", lambda p=p: ext.file_info(p)) for p in probe_files]
-    calls.append(("explore", lambda: ext.explore(probe_dir, probe_base, ["id"])))
-    for what, call in calls:
-        try:
-            call()
-        except InvalidArgumentError as exc:
-            if "not supported" not in exc.message:
-                raise AssertionError(f"{what} refused format {format!r} for another reason: {exc}") from exc
-        else:
-            raise AssertionError(f"this engine accepted format {format!r} in {what}: the skip would be untrue")
-    if fs_exists(ext.properties, f"{probe_base}/_metadata"):
-        raise AssertionError(f"explore with format {format!r} failed but committed to {probe_base!r}")
-    return (
-        f"this engine has no {name} reader: exttable explore/get_file_info refuse format '{format}' with "
-        f"code 1; run against a milvus-storage build with its {name} support (LOON_LIBRARY=<path to "
-        f"libmilvus-storage.so>) and pip install {package} to write the files"
-    )
-
-
-def fs_exists(properties: Mapping[str, Any], path: str) -> bool:
-    """Whether ``path`` exists on the backend of ``properties``."""
-    with Filesystem(as_properties(properties)) as fs:
-        return fs.exists(path)
 
 
 def _manifest_path(result: ExploreResult, version: int) -> str:

@@ -11,7 +11,9 @@
 
 #include "common/column_groups.h"
 #include "common/status.h"
+#include "exttable/provider_registry.h"
 #include "filesystem/fs.h"
+#include "filesystem/remote_config.h"
 #include "transaction/transaction.h"
 
 namespace loon::exttable {
@@ -35,26 +37,100 @@ arrow::Status WithFallback(const arrow::Status& st, int code, const std::string&
   return CodedError(code, message);
 }
 
+// The regular files directly inside a directory, in name order.
+arrow::Result<std::vector<ProviderEntry>> ListRegularFiles(const fs::ResolvedPath& dir, const std::string& explore_dir) {
+  arrow::fs::FileSelector selector;
+  selector.base_dir = dir.path;
+  selector.recursive = false;
+  selector.allow_not_found = false;
+  auto listed = dir.fs->GetFileInfo(selector);
+  if (!listed.ok()) return WithFallback(listed.status(), kArrow, "cannot list '" + explore_dir + "'");
+  std::vector<ProviderEntry> entries;
+  for (const auto& entry : *listed) {
+    if (entry.type() == arrow::fs::FileType::File) entries.push_back({entry.base_name(), -1, -1});
+  }
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return entries;
+}
+
+// A provider's listing, checked: plain files (in name order) must be base names, fragments need
+// a row count; files and fragments do not mix.
+arrow::Result<std::vector<ProviderEntry>> ListThroughProvider(const std::string& format, const fs::ResolvedPath& dir,
+                                                              const Properties& props) {
+  auto provider = FindProvider(format);
+  if (!provider) return CheckFormat(format);  // unregistered meanwhile
+  ARROW_ASSIGN_OR_RAISE(std::string location, ProviderLocation(dir));
+  ARROW_ASSIGN_OR_RAISE(auto entries, provider->List(location, props));
+  size_t fragments = 0;
+  std::set<int64_t> ids;
+  std::set<std::string> names;
+  for (const auto& e : entries) {
+    std::string bad;
+    if (e.fragment_id >= 0) {
+      ++fragments;
+      if (e.num_rows < 0) bad = "fragment " + std::to_string(e.fragment_id) + " without a row count";
+      if (!ids.insert(e.fragment_id).second) bad = "fragment " + std::to_string(e.fragment_id) + " listed twice";
+    } else {
+      if (e.name.empty() || e.name == "." || e.name == ".." || e.name.find('/') != std::string::npos) {
+        bad = "entry '" + e.name + "' is not a file name";
+      } else if (!names.insert(e.name).second) {
+        bad = "file '" + e.name + "' listed twice";
+      }
+    }
+    if (bad.empty() && fragments != 0 && fragments != ids.size()) bad = "duplicate fragments";
+    if (!bad.empty()) {
+      return CodedError(kArrow, "format provider '" + format + "' listed '" + location + "' wrongly: " + bad);
+    }
+  }
+  if (fragments != 0 && fragments != entries.size()) {
+    return CodedError(kArrow, "format provider '" + format + "' listed both files and fragments in '" + location + "'");
+  }
+  if (fragments == 0) {
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  }
+  return entries;
+}
+
+// Rows of one file or fragment ("<dataset>?fragment_id=<n>") as the format's provider counts them.
+arrow::Result<int64_t> ProviderFileRows(const std::string& format, const std::string& file_path,
+                                        const Properties& props) {
+  auto provider = FindProvider(format);
+  if (!provider) return CheckFormat(format);  // unregistered meanwhile
+  ARROW_ASSIGN_OR_RAISE(auto split, SplitFragment(file_path));
+  ARROW_ASSIGN_OR_RAISE(auto resolved, fs::Resolve(props, split.first));
+  ARROW_ASSIGN_OR_RAISE(auto info, resolved.fs->GetFileInfo(resolved.path));
+  if (info.type() == arrow::fs::FileType::NotFound) {
+    return CodedError(kFileNotFound, "external " + format + " data '" + split.first + "' does not exist");
+  }
+  ARROW_ASSIGN_OR_RAISE(std::string location, ProviderLocation(resolved));
+  return provider->Describe(location, split.second, props, nullptr);
+}
+
 }  // namespace
 
 arrow::Status CheckFormat(const std::string& format) {
   if (format == "parquet") return arrow::Status::OK();
+  if (FindProvider(format) != nullptr) return arrow::Status::OK();
   if (format == "vortex" || format == "lance-table") {
     return CodedError(kInvalidArgs, "format '" + format +
                                         "' is not supported by this engine (milvus-storage reads it through "
-                                        "its Rust libraries; this engine has no " +
+                                        "its Rust libraries; this engine reads it only through a registered " +
                                         (format == "vortex" ? std::string("Vortex") : std::string("Lance")) +
-                                        " reader)");
+                                        " format provider, and none is registered)");
   }
   return CodedError(kInvalidArgs, "unknown external table format '" + format +
-                                      "' (known: parquet; vortex and lance-table are not supported by this engine)");
+                                      "' (known: parquet and formats with a registered provider)");
 }
 
 arrow::Result<std::string> ExternalUri(const Properties& props, const std::string& fs_path) {
   std::string type = props.GetString("fs.storage_type");
-  if (type != "local") {
-    return CodedError(kNotSupport, "external file URIs for storage type '" + type +
-                                       "' are not supported by this engine build yet");
+  if (type == "remote") {
+    // <filesystem type>://<fs.address>/<bucket>/<key>, the form extfs.* aliases resolve.
+    ARROW_ASSIGN_OR_RAISE(auto config, fs::ParseRemoteConfig(props));
+    const char* scheme = config.protocol == fs::Protocol::kGcs     ? "gcs"
+                         : config.protocol == fs::Protocol::kAzure ? "abfs"
+                                                                   : "s3";
+    return std::string(scheme) + "://" + config.host + "/" + config.bucket + "/" + fs::NormalizePath(fs_path);
   }
   return "local:///local/" + fs::NormalizePath(fs_path);
 }
@@ -71,7 +147,7 @@ arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, co
   ARROW_RETURN_NOT_OK(CheckFormat(format));
   if (base_dir.empty()) return CodedError(kInvalidArgs, "explore: base_dir is empty");
 
-  // 1. List the regular files directly inside explore_dir.
+  // 1. List what explore_dir holds: its regular files (Parquet), or what the format's provider reports.
   auto resolved = fs::Resolve(props, explore_dir);
   if (!resolved.ok()) return WithFallback(resolved.status(), kArrow, "explore_dir '" + explore_dir + "'");
   auto dir_info = resolved->fs->GetFileInfo(resolved->path);
@@ -82,22 +158,15 @@ arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, co
   if (dir_info->type() != arrow::fs::FileType::Directory) {
     return CodedError(kArrow, "explore_dir '" + explore_dir + "' is not a directory");
   }
-  arrow::fs::FileSelector selector;
-  selector.base_dir = resolved->path;
-  selector.recursive = false;
-  selector.allow_not_found = false;
-  auto listed = resolved->fs->GetFileInfo(selector);
-  if (!listed.ok()) return WithFallback(listed.status(), kArrow, "cannot list '" + explore_dir + "'");
-  std::vector<std::string> names;
-  for (const auto& entry : *listed) {
-    if (entry.type() == arrow::fs::FileType::File) names.push_back(entry.base_name());
-  }
-  std::sort(names.begin(), names.end());
-  if (names.empty()) {
-    return CodedError(kLogical, "explore_dir '" + explore_dir + "' holds no regular files; nothing was committed");
+  std::vector<ProviderEntry> entries;
+  if (format == "parquet") {
+    ARROW_ASSIGN_OR_RAISE(entries, ListRegularFiles(*resolved, explore_dir));
+  } else {
+    ARROW_ASSIGN_OR_RAISE(entries, ListThroughProvider(format, *resolved, props));
   }
 
-  // 2. One column group: every file as a URI with the unknown range [-1, -1) and no properties.
+  // 2. One column group: plain files as URIs with the unknown range [-1, -1) (or the provider's
+  // row count) and no properties; fragments as "<dataset-uri>?fragment_id=<n>" with [0, rows).
   ColumnGroup group;
   group.columns = columns;
   group.format = format;
@@ -110,11 +179,17 @@ arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, co
     ARROW_ASSIGN_OR_RAISE(prefix, ExternalUri(props, resolved->path));
     prefix = TrimTrailingSlashes(prefix);
   }
-  for (const auto& name : names) {
+  for (const auto& entry : entries) {
     ColumnGroupFile file;
-    file.path = prefix.back() == '/' ? prefix + name : prefix + "/" + name;
-    file.start_index = -1;
-    file.end_index = -1;
+    if (entry.fragment_id >= 0) {
+      file.path = prefix + "?fragment_id=" + std::to_string(entry.fragment_id);
+      file.start_index = 0;
+      file.end_index = entry.num_rows;
+    } else {
+      file.path = prefix.back() == '/' ? prefix + entry.name : prefix + "/" + entry.name;
+      file.start_index = -1;
+      file.end_index = -1;
+    }
     group.files.push_back(std::move(file));
   }
 
@@ -126,7 +201,7 @@ arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, co
   if (!version.ok()) return WithFallback(version.status(), kLogical, "explore: commit to '" + base_dir + "' failed");
 
   ExploreResult out;
-  out.num_files = names.size();
+  out.num_files = entries.size();
   out.version = *version;
   out.manifest_path = TrimTrailingSlashes(base_dir) + "/_metadata/manifest-" + std::to_string(*version) + ".avro";
   if (out.manifest_path.rfind("//", 0) == 0) out.manifest_path.erase(0, 1);  // base_dir "/" -> "/_metadata/..."
@@ -136,6 +211,7 @@ arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, co
 arrow::Result<int64_t> FileRows(const std::string& format, const std::string& file_path, const Properties& props) {
   ARROW_RETURN_NOT_OK(CheckFormat(format));
   if (file_path.empty()) return CodedError(kInvalidArgs, "file_path is empty");
+  if (format != "parquet") return ProviderFileRows(format, file_path, props);
   ARROW_ASSIGN_OR_RAISE(auto resolved, fs::Resolve(props, file_path));
   ARROW_ASSIGN_OR_RAISE(auto info, resolved.fs->GetFileInfo(resolved.path));
   if (info.type() == arrow::fs::FileType::NotFound) {

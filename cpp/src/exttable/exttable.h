@@ -5,9 +5,12 @@
 // base path (FAIL strategy, one retry). FileRows gives the row count of one external file, so a
 // caller can turn explored entries into files with real ranges ([0, rows)) before reading them.
 //
-// Formats: "parquet" is supported. "vortex" and "lance-table" are formats of milvus-storage that
-// need its Rust libraries; this engine has no reader for them and refuses them with code 1 before
-// touching storage (spec section 7: "return 1 for the format"). Any other name is code 1 too.
+// Formats: "parquet" is read by the engine. Any other format is read through a format provider
+// registered by the host process (exttable/provider_registry.h; milvus-storage reads "vortex" and
+// "lance-table" through its Rust libraries, we through the host's Vortex and Lance libraries).
+// Without a provider the format is refused with code 1 before touching storage. For a provider
+// format, explore records what the provider lists: plain files as for Parquet, or one entry per
+// fragment, "<dataset-uri>?fragment_id=<n>" with the range [0, rows).
 #pragma once
 
 #include <arrow/result.h>
@@ -21,7 +24,8 @@
 
 namespace loon::exttable {
 
-// OK for "parquet"; CodedError(kInvalidArgs) naming the reason for any other format.
+// OK for "parquet" and formats with a registered provider; CodedError(kInvalidArgs) naming the
+// reason for any other format.
 arrow::Status CheckFormat(const std::string& format);
 
 // The URI under which a file of the `fs.*` filesystem of `props` is recorded (spec 5.10):
@@ -36,14 +40,16 @@ struct ExploreResult {
 
 // Lists `explore_dir` (fs-relative or a URI matched by extfs.*) and commits one column group of
 // `columns`/`format` holding every regular file found to `base_dir`. Failures: bad arguments
-// CodedError(kInvalidArgs); listing CodedError(kArrow) unless the OS said ENOENT (-> 12); an empty
-// directory CodedError(kLogical); transaction failures keep their code (4, 111, 112).
+// CodedError(kInvalidArgs); listing CodedError(kArrow) unless the OS said ENOENT (-> 12); a
+// directory without data files commits a group of 0 files (as milvus-storage does); transaction
+// failures keep their code (4, 111, 112); a provider's failure keeps the code it chose.
 arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, const std::string& format,
                                      const std::string& base_dir, const std::string& explore_dir,
                                      const Properties& props);
 
-// Row count of one external file (sum of its row groups). Absent: CodedError(kFileNotFound);
-// a directory: CodedError(kInvalidArgs); unreadable: an error without code (fallback 3).
+// Row count of one external file (sum of its row groups) or, for a provider format, of one file
+// or fragment as the provider counts it. Absent: CodedError(kFileNotFound); a directory:
+// CodedError(kInvalidArgs); unreadable: an error without code (fallback 3).
 arrow::Result<int64_t> FileRows(const std::string& format, const std::string& file_path, const Properties& props);
 
 }  // namespace loon::exttable

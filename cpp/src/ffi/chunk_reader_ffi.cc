@@ -41,7 +41,13 @@ LoonFFIResult loon_get_chunk_metadatas(LoonChunkReaderHandle reader, uint32_t me
     if (metadata_type & LOON_CHUNK_METADATA_ESTIMATED_MEMORY) kinds.push_back(LOON_CHUNK_METADATA_ESTIMATED_MEMORY);
     if (metadata_type & LOON_CHUNK_METADATA_NUMOFROWS) kinds.push_back(LOON_CHUNK_METADATA_NUMOFROWS);
     LOON_REQUIRE_ARG(!kinds.empty(), "metadata_type has no valid bit");
-    const auto& chunks = AsChunkReader(reader)->layout().chunks;
+    const auto& layout = AsChunkReader(reader)->layout();
+    const auto& chunks = layout.chunks;
+    // Estimates of Vortex/Lance chunks (read through a format provider) can be made to fail.
+    if (layout.provider && (metadata_type & LOON_CHUNK_METADATA_ESTIMATED_MEMORY)) {
+      auto st = loon::fault::Check(loon_fiukey_memory_size_estimation_fail);
+      if (!st.ok()) return loon::ToFFIResult(st, loon::kArrow);
+    }
     auto* entries = static_cast<LoonChunkMetadata*>(std::calloc(kinds.size(), sizeof(LoonChunkMetadata)));
     if (entries == nullptr) throw std::bad_alloc();
     for (size_t k = 0; k < kinds.size(); ++k) {

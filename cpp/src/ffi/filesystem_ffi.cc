@@ -71,6 +71,22 @@ arrow::Status ReadExactly(arrow::io::RandomAccessFile* file, uint64_t offset, ui
   return arrow::Status::OK();
 }
 
+// The whole file from its start with sequential reads (so the store's sequential-read path and its
+// fault points serve loon_filesystem_read_file_all), else 4 when it ends early.
+arrow::Status ReadAll(arrow::io::RandomAccessFile* file, uint64_t nbytes, uint8_t* out) {
+  uint64_t done = 0;
+  while (done < nbytes) {
+    ARROW_ASSIGN_OR_RAISE(int64_t got, file->Read(static_cast<int64_t>(nbytes - done), out + done));
+    if (got <= 0) break;
+    done += static_cast<uint64_t>(got);
+  }
+  if (done != nbytes) {
+    return loon::CodedError(loon::kLogical, "short read: wanted " + std::to_string(nbytes) + " bytes, got " +
+                                                std::to_string(done));
+  }
+  return arrow::Status::OK();
+}
+
 int64_t MtimeNs(const arrow::fs::FileInfo& info) {
   auto mtime = info.mtime();
   if (mtime == arrow::fs::kNoTime) return 0;
@@ -288,7 +304,7 @@ LoonFFIResult loon_filesystem_read_file_all(FileSystemHandle handle, const char*
     auto* buf = static_cast<uint8_t*>(std::malloc(size > 0 ? static_cast<size_t>(size) : 1));
     if (buf == nullptr) return loon::MakeFFIError(loon::kMemory, "out of memory");
     if (size > 0) {
-      arrow::Status st = ReadExactly(file.get(), 0, static_cast<uint64_t>(size), buf);
+      arrow::Status st = ReadAll(file.get(), static_cast<uint64_t>(size), buf);
       if (!st.ok()) {
         std::free(buf);
         return loon::ToFFIResult(st, loon::kArrow);

@@ -19,6 +19,8 @@
 #include <random>
 
 #include "common/status.h"
+#include "filesystem/object_store.h"
+#include "filesystem/remote_config.h"
 #include "fiu/fault.h"
 #include "milvus-storage/ffi_fiu.h"
 
@@ -320,8 +322,9 @@ LoonFileSystem::LoonFileSystem(std::shared_ptr<arrow::fs::FileSystem> base, std:
       description_(std::move(description)) {}
 
 arrow::Status LoonFileSystem::Track(arrow::Status st) {
-  if (!st.ok()) metrics_->failed_count++;
-  return st;
+  if (st.ok()) return st;
+  metrics_->failed_count++;
+  return MapError(std::move(st));
 }
 
 std::shared_ptr<arrow::io::OutputStream> LoonFileSystem::WrapOutput(std::shared_ptr<arrow::io::OutputStream> raw) {
@@ -399,7 +402,7 @@ arrow::Result<std::shared_ptr<arrow::io::InputStream>> LoonFileSystem::OpenInput
   }
   ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
   ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputStream(rel)));
-  return std::make_shared<CountingInputStream>(std::move(raw), metrics_);
+  return std::make_shared<CountingInputStream>(AdaptInput(std::move(raw)), metrics_);
 }
 
 arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> LoonFileSystem::OpenInputFile(const std::string& path) {
@@ -409,7 +412,7 @@ arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> LoonFileSystem::Open
   }
   ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
   ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputFile(rel)));
-  return std::make_shared<CountingInputFile>(std::move(raw), metrics_);
+  return std::make_shared<CountingInputFile>(AdaptInput(std::move(raw)), metrics_);
 }
 
 arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> LoonFileSystem::OpenInputFile(
@@ -419,7 +422,7 @@ arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> LoonFileSystem::Open
   ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(info.path())));
   inner.set_path(rel);
   ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenInputFile(inner)));
-  return std::make_shared<CountingInputFile>(std::move(raw), metrics_);
+  return std::make_shared<CountingInputFile>(AdaptInput(std::move(raw)), metrics_);
 }
 
 arrow::Result<std::shared_ptr<arrow::io::OutputStream>> LoonFileSystem::OpenOutputStream(
@@ -429,12 +432,13 @@ arrow::Result<std::shared_ptr<arrow::io::OutputStream>> LoonFileSystem::OpenOutp
     return arrow::Status::IOError("injected fault: fs.open_output.fail");
   }
   ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
+  ARROW_RETURN_NOT_OK(Track(BeforeOutputOpen()));
   // Object stores have no directories; make local behave the same by creating parents.
   std::string parent = arrow::fs::internal::GetAbstractPathParent(rel).first;
-  if (!parent.empty()) (void)base_->CreateDir(parent, true);
+  if (!parent.empty() && CreatesParentDirs()) (void)base_->CreateDir(parent, true);
   ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenOutputStream(rel, metadata)));
   metrics_->write_count++;
-  return WrapOutput(std::move(raw));
+  return WrapOutput(AdaptOutput(std::move(raw)));
 }
 
 arrow::Result<std::shared_ptr<arrow::io::OutputStream>> LoonFileSystem::OpenAppendStream(
@@ -446,7 +450,7 @@ arrow::Result<std::shared_ptr<arrow::io::OutputStream>> LoonFileSystem::OpenAppe
   ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
   ARROW_ASSIGN_OR_RAISE(auto raw, Track(base_->OpenAppendStream(rel, metadata)));
   metrics_->write_count++;
-  return WrapOutput(std::move(raw));
+  return WrapOutput(AdaptOutput(std::move(raw)));
 }
 
 arrow::Result<std::shared_ptr<arrow::io::OutputStream>> LoonFileSystem::OpenOutputStreamCreateOnly(
@@ -503,29 +507,54 @@ arrow::Status PrepareLocalRoot(const std::string& root) {
   return arrow::Status::OK();
 }
 
+std::shared_ptr<LoonFileSystem> CacheLookup(Cache& cache, const std::string& key) {
+  for (auto it = cache.lru.begin(); it != cache.lru.end(); ++it) {
+    if (it->first == key) {
+      cache.lru.splice(cache.lru.begin(), cache.lru, it);
+      return it->second;
+    }
+  }
+  return nullptr;
+}
+
+void CacheInsert(Cache& cache, const std::string& key, std::shared_ptr<LoonFileSystem> fs) {
+  cache.lru.emplace_front(key, std::move(fs));
+  if (cache.lru.size() > kCacheCapacity) cache.lru.pop_back();
+}
+
+arrow::Result<std::shared_ptr<LoonFileSystem>> GetRemoteFileSystem(const Properties& props) {
+  std::string key = "remote|" + ConfigKey(props);
+  Cache& cache = GlobalCache();
+  {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (auto fs = CacheLookup(cache, key)) return fs;
+  }
+  // Built outside the lock (no request is sent); a concurrent twin of the same key is dropped.
+  ARROW_ASSIGN_OR_RAISE(RemoteConfig config, ParseRemoteConfig(props));
+  ARROW_ASSIGN_OR_RAISE(auto made, MakeObjectStoreFileSystem(config));
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  if (auto fs = CacheLookup(cache, key)) return fs;
+  CacheInsert(cache, key, made);
+  return made;
+}
+
 }  // namespace
 
 arrow::Result<std::shared_ptr<LoonFileSystem>> GetLoonFileSystem(const Properties& props) {
   std::string type = props.GetString("fs.storage_type");
+  if (type == "remote") return GetRemoteFileSystem(props);
   if (type != "local") {
-    return CodedError(kNotSupport, "storage type '" + type + "' is not supported by this engine build yet");
+    return CodedError(kInvalidProperties, "fs.storage_type '" + type + "' is not one of local, remote");
   }
   ARROW_ASSIGN_OR_RAISE(std::string root, LocalRoot(props.GetString("fs.root_path")));
   std::string key = "local|" + root;
   Cache& cache = GlobalCache();
   std::lock_guard<std::mutex> lock(cache.mutex);
-  for (auto it = cache.lru.begin(); it != cache.lru.end(); ++it) {
-    if (it->first == key) {
-      cache.lru.splice(cache.lru.begin(), cache.lru, it);
-      // The root may have been removed meanwhile (test clean-up); recreate it.
-      ARROW_RETURN_NOT_OK(PrepareLocalRoot(root));
-      return it->second;
-    }
-  }
+  // The root may have been removed meanwhile (test clean-up); it is (re)created on every lookup.
   ARROW_RETURN_NOT_OK(PrepareLocalRoot(root));
+  if (auto fs = CacheLookup(cache, key)) return fs;
   auto fs = std::make_shared<LocalLoonFileSystem>(root);
-  cache.lru.emplace_front(key, fs);
-  if (cache.lru.size() > kCacheCapacity) cache.lru.pop_back();
+  CacheInsert(cache, key, fs);
   return std::static_pointer_cast<LoonFileSystem>(fs);
 }
 

@@ -6,15 +6,11 @@
 // fs.* fault points (fs.open_output.fail, fs.open_input.fail, fs.write.fail, fs.short_write.fail)
 // and (c) offers the two create-only primitives the commit protocol needs.
 //
-// Adding an object-store backend (S3 / GCS / Azure) means subclassing LoonFileSystem and providing:
-//   - the base arrow::fs::FileSystem (e.g. arrow::fs::S3FileSystem) passed to the constructor;
-//   - OpenOutputStreamCreateOnly(): an output stream whose final upload is conditional —
-//     S3/MinIO `If-None-Match: *`, GCS `x-goog-if-generation-match: 0`, Azure `If-None-Match: *`,
-//     Aliyun `x-oss-forbid-overwrite`, Tencent `x-cos-forbid-overwrite`. An existing object must
-//     surface as CodedError(kAwsConflict / kAwsPreconditionFailed) at Close();
-//   - optionally PutIfAbsent() (default: create-only stream + write + close, which is atomic on
-//     object stores because an object only appears when its upload completes).
-// Local storage implements both with O_EXCL and temp-file + link() (see manifest/commit.h).
+// Backends: local disk (LocalLoonFileSystem below: O_EXCL and temp-file + link(), see
+// manifest/commit.h) and object stores (object_store.h: S3 and S3-compatibles, GCS, Azure, with
+// conditional PUTs for the create-only primitives). A backend customises the hooks below
+// (MapError, AdaptOutput/AdaptInput, CreatesParentDirs, BeforeOutputOpen) and the create-only
+// primitives; counting and the fs.* fault points stay here.
 //
 // Fault point placement: fs.open_input.fail fires in OpenInputFile(path) / OpenInputStream(path)
 // only; OpenInputFile(FileInfo) with a known size (engine-written data files opened with their
@@ -98,13 +94,31 @@ class LoonFileSystem : public arrow::fs::FileSystem {
   const std::string& description() const { return description_; }
 
  protected:
-  // Counts a failure and passes the status through.
+  // Counts a failure and passes the status through MapError.
   arrow::Status Track(arrow::Status st);
   template <typename T>
   arrow::Result<T> Track(arrow::Result<T> r) {
-    if (!r.ok()) metrics_->failed_count++;
-    return r;
+    if (r.ok()) return r;
+    metrics_->failed_count++;
+    return MapError(r.status());
   }
+
+  // Backend hooks. MapError attaches the backend's error code and context to a failure;
+  // AdaptOutput/AdaptInput wrap the backend's raw streams (inside the counting wrappers);
+  // CreatesParentDirs says whether plain writes create parent directories first;
+  // BeforeOutputOpen runs before every plain output open (backend fault points).
+  virtual arrow::Status MapError(arrow::Status st) const { return st; }
+  virtual std::shared_ptr<arrow::io::OutputStream> AdaptOutput(std::shared_ptr<arrow::io::OutputStream> raw) {
+    return raw;
+  }
+  virtual std::shared_ptr<arrow::io::RandomAccessFile> AdaptInput(std::shared_ptr<arrow::io::RandomAccessFile> raw) {
+    return raw;
+  }
+  virtual std::shared_ptr<arrow::io::InputStream> AdaptInput(std::shared_ptr<arrow::io::InputStream> raw) {
+    return raw;
+  }
+  virtual bool CreatesParentDirs() const { return true; }
+  virtual arrow::Status BeforeOutputOpen() { return arrow::Status::OK(); }
   std::shared_ptr<arrow::io::OutputStream> WrapOutput(std::shared_ptr<arrow::io::OutputStream> raw);
 
   std::shared_ptr<arrow::fs::FileSystem> base_;
@@ -113,7 +127,8 @@ class LoonFileSystem : public arrow::fs::FileSystem {
 };
 
 // The filesystem selected by the `fs.*` keys of `props` (process-wide LRU cache of 16 instances
-// keyed by configuration; equal configurations share one instance and its metrics).
+// keyed by the whole `fs.*` configuration; equal configurations share one instance and its
+// metrics). `fs.storage_type=remote` gives an ObjectStoreFileSystem (object_store.h).
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> GetFileSystem(const Properties& props);
 arrow::Result<std::shared_ptr<LoonFileSystem>> GetLoonFileSystem(const Properties& props);
 // Empties the cache (loon_close_filesystems); instances in use stay alive through their owners.

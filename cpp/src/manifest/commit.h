@@ -14,9 +14,10 @@
 //      is unlinked in every case and the directory fsync'ed after a successful publish.
 //   3. EEXIST means another committer won version L+1: the attempt reports kAwsConflict and the
 //      transaction re-reads latest and retries (bounded by its retry budget), else code 111.
-//   4. Object stores (future backends) publish with one create-only PUT (S3 If-None-Match: *,
-//      GCS x-goog-if-generation-match: 0, Azure If-None-Match: *) via
-//      LoonFileSystem::PutIfAbsent; an object appears only complete, so the guarantees hold.
+//   4. Object stores publish with one conditional request (S3 If-None-Match: *, GCS
+//      ifGenerationMatch=0, Azure If-None-Match: *, Aliyun/Tencent forbid-overwrite; Huawei OBS
+//      has none and is refused) via LoonFileSystem::PutIfAbsent (filesystem/conditional_put.h);
+//      an object appears only complete and the store refuses an existing key, so the guarantees hold.
 //   Consequences: readers never observe a partial manifest-<v>.avro; two committers can never
 //   both publish v; a failed commit (fault, crash, full disk) leaves at most an orphan temp file
 //   (never read), no version file. There are no locks, no "latest" pointer and no manifest cache,

@@ -28,6 +28,7 @@
 
 #include "common/status.h"
 #include "common/thread_pool.h"
+#include "exttable/provider_reader.h"
 #include "filesystem/fs.h"
 #include "fiu/fault.h"
 #include "milvus-storage/ffi_fiu.h"
@@ -288,6 +289,7 @@ size_t GroupLayout::ChunkOf(int64_t row) const {
 
 arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& props, const ColumnGroup& group,
                                                             KeyRetrieverFn key_retriever, size_t parallelism) {
+  if (exttable::IsProviderGroup(group)) return exttable::OpenProviderLayout(props, group, parallelism);
   if (group.format != "parquet") {
     return arrow::Status::NotImplemented("column group format '", group.format, "' is not readable by this engine");
   }
@@ -336,6 +338,10 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadChunk(const GroupLayout& 
                                                              const std::vector<std::string>& columns,
                                                              const arrow::Schema& logical_schema, bool use_threads) {
   LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
+  if (layout.provider) {
+    ARROW_ASSIGN_OR_RAISE(auto pieces, exttable::ReadProviderChunks(layout, {chunk}, columns, logical_schema));
+    return pieces[0];
+  }
   const Chunk& c = layout.chunks[chunk];
   const OpenedFile& file = *layout.files[c.file];
   ARROW_ASSIGN_OR_RAISE(auto reader, file.NewReader(/*pre_buffer=*/true, use_threads, 0));
@@ -464,6 +470,7 @@ class GroupPrefetcher {
 
   arrow::Result<Pieces> ReadUnit(const Unit& unit, std::shared_ptr<parquet::arrow::FileReader>* reader,
                                  int* reader_file) const {
+    if (layout_->provider) return exttable::ReadProviderChunks(*layout_, unit.chunks, columns_, *logical_);
     const OpenedFile& file = *layout_->files[unit.file];
     if (*reader_file != unit.file) {
       reader->reset();
@@ -836,7 +843,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
       for (const auto& c : parsed->columns) {
         if (std::find(cols.begin(), cols.end(), c) != cols.end()) pred_cols.push_back(c);
       }
-      if (pred_cols.empty()) continue;
+      if (pred_cols.empty() || layouts[i]->provider) continue;  // no statistics from providers
       for (const Chunk& c : layouts[i]->chunks) {
         auto guarantee = StatsGuarantee(*layouts[i]->files[c.file], c.row_group, pred_cols, *st.schema);
         auto simplified = cp::SimplifyWithGuarantee(reader->predicate, guarantee);
@@ -938,6 +945,11 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
   ARROW_RETURN_NOT_OK(ParallelRead(tasks.size(), workers, [&](size_t t) -> arrow::Status {
     const Task& task = tasks[t];
     size_t i = task.group;
+    if (layouts[i]->provider) {  // only the rows asked, not the whole chunk
+      ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderRows(*layouts[i], task.chunk, task.local,
+                                                                  plan.columns[group_ids[i]], *st.schema));
+      return arrow::Status::OK();
+    }
     ARROW_ASSIGN_OR_RAISE(auto batch, ReadChunk(*layouts[i], task.chunk, plan.columns[group_ids[i]], *st.schema,
                                                 /*use_threads=*/parallel_tasks == 1));
     bool whole = static_cast<int64_t>(task.local.size()) == batch->num_rows();
@@ -1032,7 +1044,7 @@ std::shared_ptr<arrow::Schema> ChunkReader::schema() const {
     int idx = state_->schema->GetFieldIndex(name);
     if (idx >= 0) {
       fields.push_back(state_->schema->field(idx));
-    } else if (!layout_->files.empty()) {
+    } else if (!layout_->files.empty() && layout_->files[0]) {
       auto f = layout_->files[0]->arrow_schema->GetFieldByName(name);
       if (f) fields.push_back(f);
     }

@@ -19,6 +19,10 @@
 
 namespace loon {
 
+namespace exttable {
+struct ProviderGroup;  // exttable/provider_reader.h
+}
+
 using KeyRetrieverFn = const char* (*)(const char* metadata);
 
 // Footer of one data file, opened once and shared by every read of that file.
@@ -58,7 +62,10 @@ struct Chunk {
 // Files of one column group with their footers and chunk list.
 struct GroupLayout {
   const ColumnGroup* group = nullptr;
-  std::vector<std::shared_ptr<OpenedFile>> files;
+  std::vector<std::shared_ptr<OpenedFile>> files;  // null entries when read through `provider`
+  // Set for a format read through a registered provider: then its chunks are slices of the
+  // files' row ranges, read by exttable::ReadProviderChunks.
+  std::shared_ptr<const exttable::ProviderGroup> provider;
   std::vector<Chunk> chunks;
   int64_t total_rows = 0;
 

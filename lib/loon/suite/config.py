@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 DEFAULT_BACKEND = "local"
-_KNOWN_KEYS = {"backend", "format", "base_path", "properties", "requires_env"}
+# "emulator": the local emulator the runner starts for this backend (loon.suite.emulators).
+_KNOWN_KEYS = {"backend", "format", "base_path", "properties", "requires_env", "emulator"}
 
 
 class ConfigError(ValueError):

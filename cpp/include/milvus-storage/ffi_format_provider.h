@@ -1,0 +1,108 @@
+/* Format providers: an extension of the loon engine (not in milvus-storage).
+ *
+ * milvus-storage reads the column-group formats "vortex" and "lance-table" through Rust libraries
+ * linked into it. This engine has no reader of its own for them; instead the host process (for
+ * example the Python binding, with the formats' own libraries) registers a *provider* per format
+ * name: three callbacks that list, describe and stream the data as Arrow C streams. Everything the
+ * engine does with such a format goes through them:
+ *
+ *   loon_exttable_explore       list(): a directory's data files, or a dataset's fragments
+ *   loon_exttable_get_file_info describe(): the row count of one file or fragment
+ *   reading column groups       open_stream(): the rows [start, end) of a set of columns
+ *                               (scan with projection and predicates, take, chunk reader whose
+ *                               chunks hold at most `reader.logical_chunk_rows` rows)
+ *
+ * Without a provider, the engine refuses those formats with code 1, as before. "parquet" is read
+ * by the engine itself and cannot be replaced.
+ *
+ * Locations. The engine resolves every path (fs-relative or an external URI matched by an
+ * `extfs.<alias>.*` configuration) to a location the provider can open: for local storage the
+ * absolute OS path. Other storage types are refused with code 9 until the engine can describe
+ * them to a provider. A file or fragment is named by its location plus a fragment id: -1 for a
+ * plain file (Vortex), the fragment number for a fragment of the dataset at `location` (Lance,
+ * recorded in manifests as "<dataset-uri>?fragment_id=<n>").
+ *
+ * Threads and lifetime. Callbacks are called from engine worker threads, several at once, and
+ * must be thread-safe. Registration, replacement and removal are thread-safe: a call already
+ * running keeps the registration it started with, and `release(private_data)` is called exactly
+ * once, when the engine no longer uses a registration (after it was replaced or removed and its
+ * last call returned). Streams handed out by open_stream() are released by the engine through
+ * their own `release`.
+ *
+ * Errors. A callback returns 0 on success. Any other value is a failure; the callback should
+ * say why with loon_format_sink_set_error(); the engine reports it as an error code (3 unless
+ * the callback returns one of the codes below) whose message carries the provider's text. A
+ * stream whose get_next fails, ends before the rows asked for, yields more rows, or lacks a
+ * requested column or has one whose type cannot be cast to the dataset's schema fails the read
+ * with code 3 and a message naming the file; it never crashes the engine.
+ */
+#ifndef LOON_FFI_FORMAT_PROVIDER_H
+#define LOON_FFI_FORMAT_PROVIDER_H
+
+#include "milvus-storage/ffi_c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LOON_FORMAT_PROVIDER_ABI_VERSION 1
+
+/* Failure codes a callback may return to choose the engine's error code; any other non-zero
+ * value is reported as 3. */
+#define LOON_FORMAT_NOT_FOUND 12 /* the file, directory or fragment does not exist */
+#define LOON_FORMAT_INVALID 1    /* e.g. a directory where a file was expected */
+
+/* Engine-owned collector handed to each callback; valid only during that call. */
+typedef struct LoonFormatSink LoonFormatSink;
+
+/* list(): one entry. For a plain file, `name` is its base name inside the listed directory and
+ * `fragment_id` is -1; `num_rows` may be -1 (unknown: explore records files with the range
+ * [-1, -1), as for Parquet). For a fragment of the dataset at the listed location, `name` is
+ * NULL or "" and `fragment_id` >= 0 with its exact (visible, after deletions) `num_rows`. */
+LOON_EXPORT void loon_format_sink_add_entry(LoonFormatSink* sink, const char* name, int64_t fragment_id,
+                                            int64_t num_rows);
+/* Why a callback failed (copied; the last call wins). */
+LOON_EXPORT void loon_format_sink_set_error(LoonFormatSink* sink, const char* message);
+
+typedef struct LoonFormatProvider {
+  uint32_t abi_version; /* LOON_FORMAT_PROVIDER_ABI_VERSION */
+  void* private_data;   /* passed back to every callback */
+
+  /* The data files directly inside the directory `location` (no recursion), or every fragment
+   * of the dataset at `location`, reported through loon_format_sink_add_entry. A directory with
+   * no data files is an empty, successful listing. */
+  int (*list)(void* private_data, const char* location, const LoonProperties* properties, LoonFormatSink* sink);
+
+  /* Row count (after deletions) and Arrow schema of one file (fragment_id -1) or fragment.
+   * `out_schema` may be NULL when only the row count is wanted; otherwise the provider fills it
+   * and the engine releases it. */
+  int (*describe)(void* private_data, const char* location, int64_t fragment_id, const LoonProperties* properties,
+                  int64_t* out_num_rows, struct ArrowSchema* out_schema, LoonFormatSink* sink);
+
+  /* A stream over rows [start, end) of one file or fragment (row numbers after deletions),
+   * holding the named columns (any order; the engine selects by name). The engine consumes
+   * exactly end - start rows and releases the stream. */
+  int (*open_stream)(void* private_data, const char* location, int64_t fragment_id, const char* const* columns,
+                     size_t num_columns, int64_t start, int64_t end, const LoonProperties* properties,
+                     struct ArrowArrayStream* out_stream, LoonFormatSink* sink);
+
+  /* Called once when the engine is done with this registration; may be NULL. */
+  void (*release)(void* private_data);
+} LoonFormatProvider;
+
+/* Registers `provider` for `format` (copied), replacing any earlier registration of that name.
+ * NULL arguments, a NULL callback, a wrong abi_version or the name "parquet" -> 1. On failure
+ * the engine does not call `provider->release`. */
+LOON_EXPORT LoonFFIResult loon_format_provider_register(const char* format, const LoonFormatProvider* provider);
+
+/* Removes the registration of `format`; *out_removed tells whether there was one (may be NULL). */
+LOON_EXPORT LoonFFIResult loon_format_provider_unregister(const char* format, bool* out_removed);
+
+/* Whether this engine can read `format` now: built in ("parquet") or with a registered provider. */
+LOON_EXPORT LoonFFIResult loon_format_supported(const char* format, bool* out_supported);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOON_FFI_FORMAT_PROVIDER_H */

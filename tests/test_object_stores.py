@@ -1,0 +1,340 @@
+"""The engine on object stores (moto for S3, Azurite for Azure Blob, fake-gcs-server for GCS).
+
+Every test runs against each emulator (see the ``remote`` fixture): datasets, transactions,
+readers, the filesystem functions, external tables, create-only writes, and clear error codes
+for bad configurations.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pyarrow as pa
+import pytest
+
+import loon
+from loon.suite import data, emulators
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def table(num_rows: int, offset: int = 0) -> pa.Table:
+    return pa.Table.from_batches([data.make_batch(num_rows, offset=offset)])
+
+
+def test_write_commit_read_take_and_chunks(remote):
+    ds = remote.path("ds")
+    first, second = table(3000), table(2000, offset=3000)
+    for part in (first, second):
+        with loon.Transaction(ds, remote.props) as txn:
+            txn.append_files(loon.write_dataset(ds, part, remote.props))
+    assert loon.latest_version(ds, remote.props) == 2
+    expected = pa.concat_tables([first, second])
+    assert loon.read_dataset(ds, data.SCHEMA, remote.props).equals(expected)
+
+    _, manifest = loon.open_manifest(ds, remote.props)
+    reader = loon.Reader(manifest.column_groups, data.SCHEMA, properties=remote.props)
+    rows = [4999, 0, 3000, 17]
+    assert reader.take(rows).equals(expected.take(rows))
+    chunks = reader.chunk_reader(0)
+    got = pa.Table.from_batches(list(chunks.iter_chunks())).select(chunks_columns(expected, chunks))
+    assert got.equals(expected.select(got.column_names))
+
+
+def chunks_columns(expected: pa.Table, chunks: loon.ChunkReader) -> list[str]:
+    first = chunks.get_chunk(0)
+    return [name for name in first.schema.names if name in expected.column_names]
+
+
+def test_commit_conflict_is_detected(remote):
+    """Two transactions from one read version: FAIL lets exactly one publish version 2."""
+    ds = remote.path("ds")
+    loon.commit_groups(ds, loon.write_dataset(ds, table(10), remote.props), remote.props)
+    groups = [loon.write_dataset(ds, table(10, offset=100 * (i + 1)), remote.props) for i in range(2)]
+    a = loon.Transaction(ds, remote.props, 1, loon.Resolve.FAIL)
+    b = loon.Transaction(ds, remote.props, 1, loon.Resolve.FAIL)
+    a.append_files(groups[0])
+    b.append_files(groups[1])
+    assert a.commit() == 2
+    with pytest.raises(loon.LoonError) as exc:
+        b.commit()
+    assert exc.value.code == 112
+    assert loon.latest_version(ds, remote.props) == 2
+    assert loon.read_dataset(ds, data.SCHEMA, remote.props).num_rows == 20
+
+
+def test_conditional_writer_refuses_an_existing_key(remote):
+    key = remote.path("obj")
+    with loon.Filesystem(remote.props) as fs:
+        with fs.open_writer(key, conditional=True) as w:
+            w.write(b"first")
+        w2 = fs.open_writer(key, conditional=True)
+        w2.write(b"second, longer body")
+        with pytest.raises(loon.LoonError) as exc:
+            w2.close()
+        w2.destroy()
+        assert exc.value.code == 102
+        assert remote.emulator.bucket in str(exc.value) and key in str(exc.value)
+        assert fs.read_all(key) == b"first"
+        # A plain writer still overwrites.
+        fs.write(key, b"plain")
+        assert fs.read_all(key) == b"plain"
+
+
+def test_racing_conditional_writes_have_one_winner(remote):
+    key = remote.path("race")
+    barrier = threading.Barrier(8)
+
+    def attempt(i: int) -> int:
+        with loon.Filesystem(remote.props) as fs:
+            w = fs.open_writer(key, conditional=True)
+            w.write(f"writer {i}".encode() * 100)
+            barrier.wait()
+            try:
+                w.close()
+                return 0
+            except loon.LoonError as exc:
+                return exc.code
+            finally:
+                w.destroy()
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(attempt, range(8)))
+    assert sorted(codes) == [0] + [102] * 7, codes
+    winner = codes.index(0)
+    with loon.Filesystem(remote.props) as fs:
+        assert fs.read_all(key) == f"writer {winner}".encode() * 100
+
+
+def test_filesystem_functions_and_metrics(remote):
+    base = remote.path("files")
+    with loon.Filesystem(remote.props) as fs:
+        fs.reset_metrics()
+        fs.write(f"{base}/a.bin", b"0123456789", metadata={"k": "v"})
+        fs.write(f"{base}/sub/b.bin", b"xy")
+        assert fs.file_size(f"{base}/a.bin") == 10
+        size, _ = fs.file_stats(f"{base}/a.bin")  # metadata: what the store reports (local: none)
+        assert size == 10
+        assert fs.read(f"{base}/a.bin", 3, 4) == b"3456"
+        with fs.open_reader(f"{base}/a.bin") as r:
+            assert r.read_at(8, 2) == b"89"
+        with fs.open_writer(f"{base}/c.bin") as w:
+            w.write(b"abc")
+            w.flush()
+            w.write(b"def")
+        assert fs.read_all(f"{base}/c.bin") == b"abcdef"
+        names = sorted(e.path for e in fs.list_files(base, recursive=True))
+        assert names == [f"{base}/a.bin", f"{base}/c.bin", f"{base}/sub/b.bin"]
+        fs.mkdir(f"{base}/empty")
+        top = {e.path.rstrip("/"): e.is_dir for e in fs.list_dir(base)}
+        assert top == {f"{base}/a.bin": False, f"{base}/c.bin": False, f"{base}/sub": True, f"{base}/empty": True}
+        assert fs.path_info(f"{base}/sub").is_dir
+        assert fs.path_info(f"{base}/a.bin").is_dir is False
+        assert not fs.exists(f"{base}/missing.bin")
+        with pytest.raises(loon.LoonFileNotFoundError):
+            fs.read_all(f"{base}/missing.bin")
+        fs.delete(f"{base}/c.bin")
+        assert not fs.exists(f"{base}/c.bin")
+        m = fs.metrics()
+        assert m["write_count"] >= 3 and m["write_bytes"] >= 18
+        assert m["read_count"] >= 3 and m["read_bytes"] >= 10
+        assert m["delete_file_count"] == 1 and m["failed_count"] >= 1
+
+
+def test_cache_keys_on_the_whole_configuration(remote):
+    """Same fs.* keys share one instance (and metrics); any differing key gives another."""
+    other = remote.props.merged({"fs.request_timeout_ms": "9000"})
+    with loon.Filesystem(remote.props) as a, loon.Filesystem(remote.props) as b, loon.Filesystem(other) as c:
+        a.reset_metrics()
+        c.reset_metrics()
+        a.write(remote.path("x"), b"1")
+        assert b.metrics()["write_count"] == 1
+        assert c.metrics()["write_count"] == 0
+
+
+def test_external_table_on_object_store(remote):
+    ext = loon.ExternalTable(remote.props)
+    files = remote.path("external")
+    for i in range(2):
+        from loon.external_table import write_parquet
+
+        write_parquet(remote.props, f"{files}/part-{i}.parquet", table(100, offset=100 * i))
+    result = ext.explore(files, remote.path("ext_ds"), list(data.SCHEMA.names))
+    assert result.num_files == 2
+    uris = [f.path for f in ext.explored_files(result)]
+    scheme = {"moto": "s3", "azurite": "abfs", "fake-gcs-server": "gcs"}[remote.kind]
+    assert all(u.startswith(f"{scheme}://{remote.emulator.address}/{remote.emulator.bucket}/") for u in uris), uris
+    assert ext.file_info(uris[0]) == 100
+
+
+def test_multipart_upload_uses_the_configured_part_size(emulator_pool):
+    emu = emulator_pool("moto")
+    props = loon.Properties(emu.properties()).merged({"fs.multi_part_upload_size": str(10 << 20)})
+    key = f"t-mpu-{time.monotonic_ns()}/big.bin"
+    payload = bytes(range(256)) * (25 << 12)  # 25 MiB -> parts of 10, 10 and 5 MiB
+    with loon.Filesystem(props) as fs:
+        fs.reset_metrics()
+        with fs.open_writer(key) as w:
+            for i in range(0, len(payload), 1 << 20):
+                w.write(payload[i : i + (1 << 20)])
+        m = fs.metrics()
+        assert (m["multi_part_upload_created"], m["multi_part_upload_finished"]) == (1, 1)
+        assert fs.read_all(key) == payload
+    # The store's ETag of a multipart object ends with "-<number of parts>".
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(f"{emu.endpoint}/{emu.bucket}/{key}", method="HEAD")) as r:
+        assert r.headers["ETag"].strip('"').endswith("-3"), r.headers["ETag"]
+
+
+S3_FAULTS = [
+    ("s3fs.create_upload.fail", "open"),
+    ("s3fs.writer.write.fail", "write"),
+    ("s3fs.writer.flush.fail", "flush"),
+    ("s3fs.part_upload.fail", "close"),
+    ("s3fs.writer.close.fail", "close"),
+    ("s3fs.complete_upload.fail", "close"),
+]
+
+
+@pytest.mark.parametrize("point, step", S3_FAULTS)
+def test_s3_write_fault_points_fire(emulator_pool, point, step):
+    if not loon.fault_injection_enabled():
+        pytest.skip("engine built without libfiu")
+    emu = emulator_pool("moto")
+    props = loon.Properties(emu.properties())
+    key = f"t-fault-{time.monotonic_ns()}/f.bin"
+    with loon.Filesystem(props) as fs, loon.injected(point):
+        with pytest.raises(loon.LoonError) as exc:
+            w = fs.open_writer(key)
+            try:
+                w.write(b"data")
+                w.flush()
+                w.close()
+            finally:
+                w.destroy()
+        assert exc.value.code == 3 and point in str(exc.value)
+        assert not fs.exists(key), "a failed upload must not leave an object"
+
+
+def test_s3_read_fault_points_fire(emulator_pool):
+    """readat: positional reads (data files, manifests); read: sequential reads (read_file_all)."""
+    if not loon.fault_injection_enabled():
+        pytest.skip("engine built without libfiu")
+    emu = emulator_pool("moto")
+    props = loon.Properties(emu.properties())
+    ds = f"t-rfault-{time.monotonic_ns()}"
+    loon.commit_groups(ds, loon.write_dataset(ds, table(100), props), props)
+    with loon.injected("s3fs.reader.readat.fail", 0):
+        code, msg = code_of(lambda: loon.read_dataset(ds, data.SCHEMA, props))
+    assert code == 3 and "s3fs.reader.readat.fail" in msg
+    with loon.Filesystem(props) as fs:
+        manifest = f"{ds}/_metadata/manifest-1.avro"
+        with loon.injected("s3fs.reader.read.fail", 0):
+            code, msg = code_of(lambda: fs.read_all(manifest))
+            assert fs.read(manifest, 0, 4) == b"Obj\x01"  # positional reads are not this point's
+        assert code == 3 and "s3fs.reader.read.fail" in msg
+        assert fs.read_all(manifest)[:4] == b"Obj\x01"
+    assert loon.read_dataset(ds, data.SCHEMA, props).num_rows == 100
+
+
+def test_s3_fault_points_do_not_fire_elsewhere(remote, props):
+    """s3fs.* points are S3's: armed, they leave local, Azure and GCS writes alone."""
+    if not loon.fault_injection_enabled():
+        pytest.skip("engine built without libfiu")
+    if remote.kind == "moto":
+        pytest.skip("S3 itself")
+    with loon.injected("s3fs.writer.write.fail", 0), loon.Filesystem(remote.props) as fs:
+        fs.write(remote.path("ok.bin"), b"fine")
+        assert fs.read_all(remote.path("ok.bin")) == b"fine"
+
+
+# ---- bad configuration ---------------------------------------------------------------------
+
+
+def code_of(call) -> tuple[int, str]:
+    with pytest.raises(loon.LoonError) as exc:
+        call()
+    return exc.value.code, str(exc.value)
+
+
+def test_missing_bucket_names_the_bucket(remote):
+    props = loon.Properties(remote.emulator.properties(bucket="no-such-bucket-loon"))
+    code, msg = code_of(lambda: loon.commit_groups("ds", loon.write_dataset("ds", table(5), props), props))
+    assert code == 104, msg
+    assert "no-such-bucket-loon" in msg and remote.emulator.address in msg
+
+
+def test_unreachable_endpoint_fails_within_the_timeout(remote):
+    port = emulators.free_port()  # nothing listens there
+    props = loon.Properties(
+        {**remote.emulator.properties(), "fs.address": f"127.0.0.1:{port}", "fs.request_timeout_ms": "1000"}
+    )
+    start = time.monotonic()
+    code, msg = code_of(lambda: loon.Filesystem(props).write("k", b"x"))
+    assert code in (107, 108), msg
+    assert f"127.0.0.1:{port}" in msg
+    assert time.monotonic() - start < 60
+    code, msg = code_of(lambda: loon.latest_version("ds", props) and loon.read_dataset("ds", data.SCHEMA, props))
+    assert code in (107, 108), msg
+
+
+BAD_ADDRESSES = ["127.0.0.1:notaport", "http://", "ftp://127.0.0.1:9", "127.0.0.1:9000/path", "host name:1", "h:99999"]
+
+
+@pytest.mark.parametrize("address", BAD_ADDRESSES)
+def test_malformed_address_is_refused(remote, address):
+    props = loon.Properties({**remote.emulator.properties(), "fs.address": address})
+    code, msg = code_of(lambda: loon.Filesystem(props))
+    assert code == 7 and address in msg, msg
+
+
+def test_missing_bucket_name_is_refused(remote):
+    props = {k: v for k, v in remote.emulator.properties().items() if k != "fs.bucket_name"}
+    code, msg = code_of(lambda: loon.Filesystem(props))
+    assert code == 7 and "fs.bucket_name" in msg
+
+
+def test_wrong_azure_key_is_access_denied(emulator_pool):
+    emu = emulator_pool("azurite")
+    wrong = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo9PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT0="
+    props = loon.Properties({**emu.properties(), "fs.access_key_value": wrong})
+    code, msg = code_of(lambda: loon.Filesystem(props).write("k", b"x"))
+    assert code == 105, msg
+    code, msg = code_of(lambda: loon.commit_groups("ds", loon.write_dataset("ds", table(5), props), props))
+    assert code == 105, msg
+    props = loon.Properties({**emu.properties(), "fs.access_key_value": "not base64!"})
+    code, msg = code_of(lambda: loon.Filesystem(props))
+    assert code == 7, msg
+
+
+EXIT_WITH_OPEN_READERS = """
+import sys, json
+import loon
+from loon.suite import data
+props = json.loads(sys.argv[1])
+_, manifest = loon.open_manifest(sys.argv[2], props)
+reader = loon.Reader(manifest.column_groups, data.SCHEMA, properties=props)
+stream = reader.iter_batches()
+next(iter(stream))
+chunks = reader.chunk_reader(0)
+fs = loon.Filesystem(props)
+r = fs.open_reader(sys.argv[2] + "/_metadata/manifest-1.avro")
+print("open", flush=True)
+# exit with the reader, its stream, a chunk reader and a file reader still open
+"""
+
+
+def test_process_exits_cleanly_with_readers_open(remote):
+    import json
+
+    ds = remote.path("exit")
+    loon.commit_groups(ds, loon.write_dataset(ds, table(20000), remote.props), remote.props)
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", EXIT_WITH_OPEN_READERS, json.dumps(dict(remote.props)), ds],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stdout.strip() == "open", done.stderr[-2000:]
