@@ -9,7 +9,9 @@ BUILD_DIR := cpp/build
 ASAN_BUILD_DIR := cpp/build-asan
 # Python tests that drive the engine with valid and bad input (run by `make asan` against the ASan build).
 ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py tests/test_formats_builtin.py \
-  tests/test_reader_take.py tests/test_reader_scan_units.py tests/test_writer_layout.py
+  tests/test_reader_take.py tests/test_reader_scan_units.py tests/test_writer_layout.py tests/fuzz
+# The fuzzing suite's input count under ASan (multiplies the 2,100 inputs of `make test`).
+ASAN_FUZZ_SCALE ?= 3
 LIB := $(BUILD_DIR)/libmilvus-storage.so
 REPORT_DIR ?= reports/latest
 PROFILE ?= ci
@@ -109,6 +111,7 @@ asan: .stamps/debian $(VENV)/.requirements
 	# runtime because python does not link it and ASan's __cxa_throw interceptor needs it at start.
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so.6)" \
 	  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 LOON_LIBRARY=$(abspath $(ASAN_BUILD_DIR))/libmilvus-storage.so \
+	  LOON_FUZZ_SCALE=$(ASAN_FUZZ_SCALE) \
 	  $(PY) -m pytest -q -p no:cacheprovider $(ASAN_PYTESTS) \
 	  --deselect tests/engine/test_abi.py::test_library_finds_arrow_without_pyarrow_imported  # its child has no ASan runtime
 

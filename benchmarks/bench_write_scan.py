@@ -30,7 +30,7 @@ What each pair compares:
   ``pq.ParquetFile(<loon's data file>).read_row_groups`` on the very same file (same row groups),
   which isolates engine overhead from file layout.
 * scan-same-file: ``pq.read_table(<loon's data file>)``: pyarrow on loon's layout (1 MiB row groups,
-  spec 5.3), to tell layout cost from reader cost; informative, not a target.
+  README "Data files"), to tell layout cost from reader cost; informative, not a target.
 * write-crc / scan-crc: pyarrow writing and verifying Parquet page checksums as loon always does
   (CRC-32 of every page, ~3 GB/s: ~7% of writing incompressible vectors, ~5% of a snappy scan);
   the like-for-like figure; informative.

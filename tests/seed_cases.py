@@ -1,4 +1,4 @@
-"""The case names the seed design requires, per category (integration-test-design.md).
+"""The case names the seed design requires, per category.
 
 Each notebook must hold every name of its category as a case (run, or skipped with a reason);
 tests/test_notebooks_run.py checks the names against the JUnit XML of a real runner run.

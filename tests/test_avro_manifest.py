@@ -1,4 +1,4 @@
-"""loon.suite.avro_manifest: manifests written by the engine, checked with fastavro against spec 5.5."""
+"""loon.suite.avro_manifest: manifests written by the engine, checked with fastavro against README "Manifest files"."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_engine_manifest_matches_spec_schema(props, fs_root):
 
 
 def test_record_decodes_with_the_spec_schema_as_reader_schema(props, fs_root):
-    """Schema resolution against our own copy of the spec schema (as a real milvus-storage reader would)."""
+    """Schema resolution against our own copy of the reference schema, as a real milvus-storage reader would."""
     loon.commit_groups("ds", loon.write_dataset("ds", data.make_table(5), props), props)
     writer = avro_manifest.parse_manifest(_manifest(fs_root, 1)).schema
     reader_schema = fastavro.parse_schema(writer)

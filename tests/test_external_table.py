@@ -1,4 +1,4 @@
-"""loon.ExternalTable and its helpers (spec 2.9, 5.10) against the loaded engine, incl. error paths."""
+"""loon.ExternalTable and its helpers (ffi_c.h 2.9; README "External tables") against the engine, incl. error paths."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def test_row_group_layout_and_values(props, fs_root):
     groups = loon.write_dataset("layout", table, props.merged({"writer.compression": "zstd"}))
     (path,) = local_files(fs_root, groups)
     meta = pq.ParquetFile(path).metadata
-    # ~1 MiB of in-memory data per row group (spec 5.3): 7 MB -> about 7 row groups.
+    # ~1 MiB of in-memory data per row group (README "Data files"): 7 MB -> about 7 row groups.
     assert abs(meta.num_row_groups - table.nbytes / (1 << 20)) <= 1.5, meta.num_row_groups
     for rg in range(meta.num_row_groups):
         names = [meta.row_group(rg).column(c).path_in_schema for c in range(meta.num_columns)]

@@ -1,5 +1,5 @@
-/* Compiles only if the public header declares every function of the spec with the spec's
- * exact signature: each prototype below is re-declared from loon-ffi-spec.md section 2, and a
+/* Compiles only if the public header declares every function of milvus-storage's C ABI with its
+ * exact signature: each prototype below is re-declared as milvus-storage declares it (ffi_c.h section 2), and a
  * conflicting re-declaration is a C compile error. */
 #include "milvus-storage/ffi_c.h"
 
@@ -81,7 +81,7 @@ LoonFFIResult loon_fiu_disable(const char* name, uint32_t name_len);
 void loon_fiu_disable_all(void);
 int loon_fiu_is_enabled(void);
 
-/* Exported variables have the spec's shapes (1.2). */
+/* Exported variables have the shapes milvus-storage exports (const int codes, const char* keys). */
 extern const int loon_errcode_success;
 extern const int loon_errcode_invalid_args;
 extern const int loon_errcode_memory;
@@ -190,7 +190,7 @@ extern const char* loon_fiukey_writer_close_fail;
 extern const char* loon_fiukey_writer_flush_fail;
 extern const char* loon_fiukey_writer_write_fail;
 
-/* Our format-provider extension (not in the spec): the header compiles as C11 and declares these. */
+/* Our format-provider extension (not in milvus-storage): the header compiles as C11 and declares these. */
 #include "milvus-storage/ffi_format_provider.h"
 
 void loon_format_sink_add_entry(LoonFormatSink* sink, const char* name, int64_t fragment_id, int64_t num_rows);

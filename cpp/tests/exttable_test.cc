@@ -1,4 +1,4 @@
-// External tables (spec 2.9, 5.10) through the C ABI: explore, get_file_info, reading explored
+// External tables (ffi_c.h 2.9 external table; README "External tables": URIs) through the C ABI: explore, get_file_info, reading explored
 // files once they carry real ranges, error codes of rule 1.4.
 #include <arrow/io/file.h>
 #include <parquet/arrow/writer.h>
@@ -20,7 +20,7 @@ std::string g_root;
 
 std::map<std::string, std::string> Base() { return {{"fs.storage_type", "local"}, {"fs.root_path", g_root}}; }
 
-// Base properties plus the extfs alias that resolves "local:///local/..." URIs (spec 5.10).
+// Base properties plus the extfs alias that resolves "local:///local/..." URIs (README "External tables": URIs).
 std::map<std::string, std::string> WithExtfs() {
   return With(Base(), {{"extfs.ext.storage_type", "local"},
                        {"extfs.ext.root_path", g_root},

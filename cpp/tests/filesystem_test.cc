@@ -1,4 +1,4 @@
-// Filesystem functions of spec 2.10 through the C ABI: round trips, error codes, metrics, faults.
+// Filesystem functions of ffi_c.h 2.10 filesystem through the C ABI: round trips, error codes, metrics, faults.
 #include <unistd.h>
 
 #include <cstdlib>

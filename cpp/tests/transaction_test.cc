@@ -1,4 +1,4 @@
-// Transactions (spec 2.8) through the C ABI: apply order, validation, resolution, faults,
+// Transactions (ffi_c.h 2.8 transaction) through the C ABI: apply order, validation, resolution, faults,
 // concurrency (threads committing with FAIL+retries and MERGE), commit throughput.
 #include <unistd.h>
 
@@ -101,7 +101,7 @@ void TestAppendRoundTrip() {
     CHECK_EQ(t.Commit(&v), 0);
     CHECK_EQ(v, int64_t{1});
   }
-  // On disk: Avro container with the spec schema, stored paths stripped of the base prefix.
+  // On disk: Avro container with the writer schema, stored paths stripped of the base prefix.
   std::string bytes = Slurp(g_root + base + "/_metadata/manifest-1.avro");
   CHECK(bytes.compare(0, 4, std::string("Obj\x01", 4)) == 0);
   CHECK(bytes.find("\"namespace\":\"milvus_storage\"") != std::string::npos);

@@ -11,6 +11,7 @@ from .capability import CAPABILITIES, Capabilities, capabilities
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
 from .errors import (
     ArrowError,
+    EngineTextError,
     FaultInjectedError,
     GotExceptionError,
     InvalidArgumentError,
@@ -67,6 +68,7 @@ __all__ = [
     "ESTIMATED_MEMORY",
     "NUM_OF_ROWS",
     "ArrowError",
+    "EngineTextError",
     "ChunkReader",
     "ColumnGroup",
     "ColumnGroupFile",

@@ -1,4 +1,7 @@
-"""Moving Arrow data across the C data interface (spec 1.6) without leaks or double frees."""
+"""Moving Arrow data across the C data interface without leaks or double frees.
+
+The engine takes ownership of an input only when a call succeeds; after a failed call the caller still owns it.
+"""
 
 from __future__ import annotations
 

@@ -58,6 +58,12 @@ CAPABILITIES: dict[str, Capability] = {
         Capability("empty_write_noop", "a 0-row write as a no-op (no files, no column groups)", "probe"),
         Capability("fault_counts", "fault counts n > 1 (the next n evaluations fail)", "probe"),
         Capability(
+            "field_defaults",
+            "adding a field with a default value (no call of the C ABI takes a default: a field is added as a"
+            " column group of data files, loon_transaction_add_column_group, and a manifest records no default)",
+            "declared",
+        ),
+        Capability(
             "commit_retries_property",
             "transaction.commit.num-retries as a commit retry budget (effective retries = max(property, retry_limit))",
             "declared",

@@ -1,4 +1,4 @@
-"""Column groups (spec 3.3) as Python objects, converted to and from the C structs."""
+"""Column groups (ffi_c.h 3.3 column groups) as Python objects, converted to and from the C structs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._ffi import ffi, library
+from .errors import engine_text
 
 
 @dataclass
@@ -41,7 +42,7 @@ class ColumnGroup:
 
 
 def _string(ptr: Any) -> str:
-    return ffi.string(ptr).decode() if ptr != ffi.NULL else ""
+    return engine_text(ptr, "a column group string (column name, format, path or property)")
 
 
 class ColumnGroups(list):

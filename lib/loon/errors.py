@@ -1,4 +1,4 @@
-"""Exceptions raised for failed loon calls, one class per FFI error code (spec 4.1)."""
+"""Exceptions raised for failed loon calls, one class per FFI error code (ffi_c.h 4.1 error codes)."""
 
 from __future__ import annotations
 
@@ -122,6 +122,28 @@ def check(result, function: str = "") -> None:
     message = ffi.string(raw).decode("utf-8", "replace") if raw != ffi.NULL else ""
     library().loon_ffi_free_result(holder)
     raise error_class(code)(code, message, function)
+
+
+class EngineTextError(ArrowError, UnicodeError):
+    """Code 3: a string the engine returned (a path, a column name) is not valid UTF-8 — the data
+    it came from (a manifest, a directory listing) is damaged. Also a UnicodeError, so callers
+    catching decode failures still do; never a bare UnicodeDecodeError."""
+
+
+def engine_text(ptr, what: str = "string", length: int | None = None, function: str = "") -> str:
+    """The C string ``ptr`` (NUL-terminated, or ``length`` bytes) from the engine as ``str``.
+
+    NULL gives ``""``; invalid UTF-8 raises :class:`EngineTextError` (code 3) naming ``what`` and
+    showing the bytes escaped.
+    """
+    if ptr == ffi.NULL:
+        return ""
+    raw = ffi.string(ptr, length) if length is not None else ffi.string(ptr)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = raw[:200].decode("utf-8", "backslashreplace")
+        raise EngineTextError(3, f"{what} is not valid UTF-8 (byte {exc.start}): {shown!r}", function) from None
 
 
 def is_retryable(code: int) -> bool:

@@ -1,4 +1,4 @@
-"""External tables (spec 2.9, 5.10): importing data files the engine did not write.
+"""External tables (ffi_c.h 2.9; README "External tables"): importing data files the engine did not write.
 
 The engine's three calls:
 
@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from ._ffi import ffi, library
 from .column_groups import ColumnGroup, ColumnGroupFile, ColumnGroups
-from .errors import InvalidArgumentError, check
+from .errors import InvalidArgumentError, check, engine_text
 from .filesystem import EngineFile, Filesystem
 from .manifest import Manifest, read_manifest_file
 from .properties import Properties, as_properties
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 FORMATS = ("parquet", "vortex", "lance-table")
-"""Format names of external column groups in milvus-storage (spec 5.9)."""
+"""Format names of external column groups in milvus-storage (README "External tables")."""
 
 PARTITION_PREFIX = "partition."
 """Per-file property prefix under which ``import_dirs`` records hive partition values."""
@@ -64,7 +64,7 @@ _MANIFEST_VERSION = re.compile(r"manifest-(\d+)\.avro$")
 def extfs_properties(properties: Mapping[str, Any], alias: str = "external") -> dict[str, str]:
     """The ``extfs.<alias>.*`` keys that resolve explored URIs of the ``fs.*`` filesystem in ``properties``.
 
-    Local storage records files as ``local:///local/<root-relative path>`` (spec 5.10), so the alias
+    Local storage records files as ``local:///local/<root-relative path>`` (README "External tables"), so the alias
     is the same root with bucket ``local``. Other storage types record
     ``<type>://<address>/<bucket>/<key>``; their alias repeats every ``fs.*`` key.
     """
@@ -200,7 +200,7 @@ class ExternalTable:
                 "loon_exttable_explore",
             )
         try:
-            manifest_path = ffi.string(path[0]).decode()
+            manifest_path = engine_text(path[0], "the committed manifest path")
         finally:
             library().loon_free_cstr(path[0])
         return ExploreResult(int(num[0]), manifest_path)

@@ -1,4 +1,4 @@
-"""Fault injection (spec 2.11, 6): arm engine fault points for the duration of a block."""
+"""Fault injection (ffi_c.h 2.11; README "Fault points"): arm engine fault points for the duration of a block."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The engine's filesystem API (spec 2.10): the same storage the writer and reader see."""
+"""The engine's filesystem API (ffi_c.h 2.10 filesystem): the same storage the writer and reader see."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from ._ffi import ffi, library
 from ._handle import OwnedHandle
-from .errors import LoonFileNotFoundError, check
+from .errors import LoonFileNotFoundError, check, engine_text
 from .properties import as_properties
 
 METRIC_FIELDS = (
@@ -102,7 +102,10 @@ class Filesystem(OwnedHandle):
         )
         try:
             pairs = {
-                ffi.string(meta[0][i].key).decode(): ffi.string(meta[0][i].value).decode() for i in range(count[0])
+                engine_text(meta[0][i].key, "a file metadata key"): engine_text(
+                    meta[0][i].value, "a file metadata value"
+                )
+                for i in range(count[0])
             }
         finally:
             if count[0] > 0:
@@ -159,7 +162,7 @@ class Filesystem(OwnedHandle):
         )
         try:
             return [
-                FileInfo(ffi.string(e.path, e.path_len).decode(), bool(e.is_dir), int(e.size), int(e.mtime_ns))
+                FileInfo(engine_text(e.path, "a listed path", e.path_len), bool(e.is_dir), int(e.size), int(e.mtime_ns))
                 for e in (out.entries[i] for i in range(out.count))
             ]
         finally:

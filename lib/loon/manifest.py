@@ -1,4 +1,4 @@
-"""Manifests (spec 3.4, 5.4-5.8) as a Python object tree."""
+"""Manifests (ffi_c.h 3.4; README "Manifest files") as a Python object tree."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 from ._ffi import ffi, library
 from .column_groups import ColumnGroups
-from .errors import check
+from .errors import check, engine_text
 from .properties import as_properties
 
 
 def _s(ptr: Any) -> str:
-    return ffi.string(ptr).decode() if ptr != ffi.NULL else ""
+    return engine_text(ptr, "a manifest string")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Reader and ChunkReader: scans, projections, predicates, take and chunk access (spec 2.6, 2.7)."""
+"""Reader and ChunkReader: scans, projections, predicates, take and chunk access (ffi_c.h 2.6, 2.7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The engine's process-wide I/O thread pool (spec 2.4)."""
+"""The engine's process-wide I/O thread pool (ffi_c.h 2.4 thread pool)."""
 
 from __future__ import annotations
 

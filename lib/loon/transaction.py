@@ -1,4 +1,4 @@
-"""Transactions (spec 2.8): snapshot a version at begin, record edits, commit a new version."""
+"""Transactions (ffi_c.h 2.8 transaction): snapshot a version at begin, record edits, commit a new version."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ class Transaction:
 
     def update_stat(self, key: str, files: Sequence[str], metadata: Mapping[str, str] | None = None) -> None:
         keep = [ffi.new("char[]", f.encode()) for f in files]
-        # The C API wants a non-NULL array even for an empty list (spec trap 7).
+        # The C API wants a non-NULL array even for an empty list (as milvus-storage requires).
         c_files = ffi.new("const char*[]", keep) if keep else ffi.new("const char*[1]")
         meta = metadata or {}
         mk = [ffi.new("char[]", k.encode()) for k in meta]

@@ -1,4 +1,4 @@
-"""Writer: record batches in, column groups out (spec 2.5). Nothing is committed here."""
+"""Writer: record batches in, column groups out (ffi_c.h 2.5 writer). Nothing is committed here."""
 
 from __future__ import annotations
 

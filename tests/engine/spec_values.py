@@ -1,4 +1,4 @@
-"""Expected values of the exported constants, transcribed from loon-ffi-spec.md 4.1, 4.2 and 6."""
+"""Expected values of the exported constants, as milvus-storage exports them (ffi_c.h 4.1, 4.2; ffi_fiu.h)."""
 
 ERROR_CODES = {
     "success": 0,

@@ -1,4 +1,4 @@
-"""Chunk reader (spec 2.7): all nine functions through the C ABI and ``loon.ChunkReader``.
+"""Chunk reader (ffi_c.h 2.7 chunk reader): all nine functions through the C ABI and ``loon.ChunkReader``.
 
 Chunks are compared with what pyarrow.parquet reads from the same files: one chunk per Parquet
 row group intersected with its file's ``[start_index, end_index)`` range.
@@ -39,7 +39,7 @@ def row_group_slices(root: Path, group: loon.ColumnGroup) -> list[pa.Table]:
 
 
 def recorded_memory(root: Path, group: loon.ColumnGroup) -> list[int]:
-    """``memory_size`` of every row group from the footer key ``row_group_metadata`` (spec 5.3)."""
+    """``memory_size`` of every row group from the footer key ``row_group_metadata`` (README "Data files")."""
     out = []
     for f in group.files:
         entries = pq.ParquetFile(root / f.path).metadata.metadata[b"row_group_metadata"].decode().split(";")

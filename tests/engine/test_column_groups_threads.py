@@ -1,4 +1,4 @@
-"""Column-group objects (spec 2.3, column-group half) and the thread pool (2.4), plus concurrent use
+"""Column-group objects (ffi_c.h 2.3, column-group half) and the thread pool (ffi_c.h 2.4), plus concurrent use
 of distinct handles and key retrievers called from worker threads."""
 
 from __future__ import annotations

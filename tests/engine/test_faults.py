@@ -1,6 +1,6 @@
-"""Fault injection (spec 2.11 and 6) through the C ABI: enable/disable/disable_all/is_enabled, the
-fail-count semantics of engine-decisions (0 = always, 1 = once, n = next n), every exported key,
-and representative points firing with the spec's code, then succeeding once the count is spent."""
+"""Fault injection (ffi_c.h 2.11; README "Fault points") through the C ABI: enable/disable/disable_all/is_enabled, the
+fail-count semantics (README "Fault points": 0 = always, 1 = once, n = next n), every exported key,
+and representative points firing with the documented code, then succeeding once the count is spent."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_name_is_taken_as_name_len_bytes(pending, fs_root):
     assert pending.attempt() == (0, 1)
 
 
-# ---- fail-count semantics (engine-decisions) ------------------------------------------------------------
+# ---- fail-count semantics (README "Fault points") ------------------------------------------------------------
 
 
 def test_count_1_fails_once_then_the_retry_succeeds(pending, fs_root):

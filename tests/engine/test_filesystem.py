@@ -1,4 +1,4 @@
-"""Filesystem API (spec 2.10): all 23 functions, metrics and the instance cache through the C ABI,
+"""Filesystem API (ffi_c.h 2.10 filesystem): all 23 functions, metrics and the instance cache through the C ABI,
 each with its success path (values checked) and its error codes (1 / 4 / 7 / 12 / 102)."""
 
 from __future__ import annotations
@@ -549,7 +549,7 @@ def test_python_filesystem_round_trip(props, fs_root: Path):
         assert pyfs.metrics()["delete_file_count"] >= 2
 
 
-# ---- root confinement (spec 1.8) -----------------------------------------------------------------
+# ---- root confinement (README "Compatibility": ".." paths) ----------------------------------------------------
 
 
 @pytest.mark.parametrize("path", ["../escape.bin", "a/../../escape.bin", "/../escape.bin", ".."])

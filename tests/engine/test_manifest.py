@@ -1,4 +1,4 @@
-"""Manifest and column-group objects (spec 2.3, 3.4, 5.6) and ``loon_exttable_read_manifest``
+"""Manifest and column-group objects (ffi_c.h 2.3 and 3.4; README "Manifest files") and ``loon_exttable_read_manifest``
 (2.9) through the C ABI: every section of a full manifest, debug strings, destroy, path rules."""
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def test_paths_are_stored_relative_and_restored(props, fs_root):
     _, m = loon.open_manifest(BASE, props)
     assert [f.path for f in m.column_groups.files] == [
         f"{BASE}/_data/0_x.parquet",
-        f"{BASE}/_data/other/y.parquet",  # the spec's trap: relative paths get the prefix
+        f"{BASE}/_data/other/y.parquet",  # path rule trap (README "Manifest files")
         "/abs/z.parquet",
         "local:///local/u.parquet",
     ]

@@ -1,4 +1,4 @@
-"""Reader (spec 2.6) through the C ABI and ``loon.Reader``: scans, projections, predicates, take,
+"""Reader (ffi_c.h 2.6 reader) through the C ABI and ``loon.Reader``: scans, projections, predicates, take,
 key retrievers, and every error code of the section."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Transactions (spec 2.8) through the C ABI and ``loon.Transaction``: every function, its success
+"""Transactions (ffi_c.h 2.8 transaction) through the C ABI and ``loon.Transaction``: every function, its success
 path with values checked, its error codes, the fixed apply order and the conflict strategies."""
 
 from __future__ import annotations
@@ -512,7 +512,7 @@ def test_add_delta_log_accumulates_in_order(txns, props):
     logs = manifest_of(txns.begin()).delta_logs
     assert [(d.path, d.num_entries) for d in logs] == [
         (f"{BASE}/_delta/d1.parquet", 3),
-        (f"{BASE}/_delta/elsewhere/d2.parquet", 0),  # spec 5.6 trap: relative paths get the prefix
+        (f"{BASE}/_delta/elsewhere/d2.parquet", 0),  # path rule trap (README "Manifest files")
         (f"{BASE}/_delta/d3.parquet", 70000),
     ]
 
@@ -716,7 +716,7 @@ def _block_version(fs_root: Path, version: int) -> None:
 )
 def test_lost_races_exhaust_retries_with_111(txns, props, fs_root, retry_limit, num_retries, attempts):
     """retry_limit extra attempts; ``transaction.commit.num-retries`` raises the budget
-    (engine-decisions: the larger of the two wins). Attempts are counted by the filesystem's
+    (README "Compatibility": the larger of the two wins). Attempts are counted by the filesystem's
     output-stream opens (one temp file per publish attempt)."""
     _block_version(fs_root, 1)
     p = props if num_retries is None else props.merged({"transaction.commit.num-retries": num_retries})

@@ -1,4 +1,4 @@
-"""Writer (spec 2.5) through the C ABI and ``loon.Writer``: files, ranges, sizes and error codes.
+"""Writer (ffi_c.h 2.5 writer) through the C ABI and ``loon.Writer``: files, ranges, sizes and error codes.
 
 The helpers at the top (``code``, ``raw_writer_new``, ``write_raw`` ...) are shared with the
 reader and chunk-reader tests of this package.

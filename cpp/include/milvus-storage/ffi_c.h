@@ -1,7 +1,7 @@
 /* Public C ABI of the loon engine (libmilvus-storage.so).
  *
- * Names, parameter types, struct layouts and exported variable shapes follow the loon FFI
- * specification (shared/loon-ffi-spec.md), so a caller can load this engine or a real
+ * Names, parameter types, struct layouts and exported variable shapes are those of milvus-storage's
+ * C FFI (section numbers below group the declarations), so a caller can load this engine or a real
  * milvus-storage build interchangeably. Only loon_* symbols are exported.
  */
 #ifndef LOON_FFI_C_H

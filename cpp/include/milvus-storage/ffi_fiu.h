@@ -1,10 +1,10 @@
 /* Every fault point of the engine, in one place.
  *
- * Each point is exported as a `const char* loon_fiukey_<symbol>` pointer object (spec section 6).
+ * Each point is exported as a `const char* loon_fiukey_<symbol>` pointer object (README "Fault points").
  * Arm one with loon_fiu_enable(name, strlen(name), n): n == 0 fails every evaluation until
  * disarmed, n == 1 fails the next evaluation only, n > 1 fails the next n evaluations.
  *
- * Upstream points (spec 6) and where this engine evaluates them:
+ * Upstream points (README "Fault points") and where this engine evaluates them:
  *   writer.write.fail            start of loon_writer_write                      -> 3
  *   writer.flush.fail            start of an explicit loon_writer_flush          -> 3
  *   writer.close.fail            start of loon_writer_close (retry possible)     -> 3

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "common/pattern_match.h"
 #include "common/status.h"
 
 namespace loon {
@@ -157,6 +158,43 @@ std::string DebugString(const ColumnGroupList& groups) {
     }
   }
   return os.str();
+}
+
+// ---- column-group patterns ------------------------------------------------------------------
+
+struct ColumnPatterns::Impl {
+  std::vector<std::unique_ptr<CompiledPattern>> patterns;
+};
+
+ColumnPatterns::ColumnPatterns(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ColumnPatterns::ColumnPatterns(ColumnPatterns&&) noexcept = default;
+ColumnPatterns& ColumnPatterns::operator=(ColumnPatterns&&) noexcept = default;
+ColumnPatterns::~ColumnPatterns() = default;
+
+arrow::Result<ColumnPatterns> ColumnPatterns::Compile(const std::vector<std::string>& patterns) {
+  auto impl = std::make_unique<Impl>();
+  for (const auto& p : patterns) {
+    PatternError error = PatternError::kNone;
+    std::string message;
+    auto compiled = CompiledPattern::Compile(p, &error, &message);
+    if (compiled == nullptr) {
+      std::string shown = p.size() > 200 ? p.substr(0, 200) + "..." : p;
+      if (error == PatternError::kUnsafe) {
+        return CodedError(kInvalidProperties, "schema_based pattern '" + shown + "' cannot be matched safely: " + message);
+      }
+      return arrow::Status::Invalid("bad schema_based pattern '", shown, "': ", message);
+    }
+    impl->patterns.push_back(std::move(compiled));
+  }
+  return ColumnPatterns(std::move(impl));
+}
+
+size_t ColumnPatterns::size() const { return impl_->patterns.size(); }
+
+size_t ColumnPatterns::FirstMatch(const std::string& name) const {
+  size_t j = 0;
+  while (j < impl_->patterns.size() && !impl_->patterns[j]->FullMatch(name)) ++j;
+  return j;
 }
 
 }  // namespace loon

@@ -1,10 +1,11 @@
-// C++ model of column groups (spec 3.3) and its conversion to and from the C structs.
+// C++ model of column groups (ffi_c.h 3.3 column groups) and its conversion to and from the C structs.
 #pragma once
 
 #include <arrow/result.h>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,28 @@ void FillColumnGroupsC(const ColumnGroupList& groups, LoonColumnGroups* out);
 void FreeColumnGroupsContents(LoonColumnGroups* groups);
 
 std::string DebugString(const ColumnGroupList& groups);
+
+// The patterns of writer.split.schema_based (ECMAScript syntax, matched against whole column
+// names) — see common/pattern_match.h: matching runs in time linear in the name's length
+// whatever the pattern, so `(x*)*y` or a 50,000-character column name cannot hang the writer or
+// exhaust its stack as std::regex did. Patterns that cannot be matched that way (backreferences,
+// lookaround, oversized programs) are refused with code 7; malformed ones are Invalid (code 3).
+class ColumnPatterns {
+ public:
+  static arrow::Result<ColumnPatterns> Compile(const std::vector<std::string>& patterns);
+  ColumnPatterns(ColumnPatterns&&) noexcept;
+  ColumnPatterns& operator=(ColumnPatterns&&) noexcept;
+  ~ColumnPatterns();
+
+  size_t size() const;
+  // Index of the first pattern matching all of `name`, or size() when none does.
+  size_t FirstMatch(const std::string& name) const;
+
+ private:
+  struct Impl;
+  explicit ColumnPatterns(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // malloc'ed array of malloc'ed strings, and its release.
 const char** MallocStringArray(const std::vector<std::string>& items);

@@ -1,4 +1,4 @@
-// Typed view of a LoonProperties set: validation of known keys (spec 4.2) and defaults.
+// Typed view of a LoonProperties set: validation of known keys (ffi_c.h 4.2 property keys) and defaults.
 #pragma once
 
 #include <arrow/result.h>

@@ -11,7 +11,7 @@
 
 namespace loon {
 
-// Numeric codes of spec 4.1 (kept as constants for use inside the engine).
+// Numeric error codes of ffi_c.h 4.1 (kept as constants for use inside the engine).
 enum Code : int {
   kSuccess = 0,
   kInvalidArgs = 1,
@@ -56,7 +56,7 @@ arrow::Status CodedError(int code, const std::string& message);
 // The explicit code attached to `st` by CodedError, or 0 if none.
 int CodeOf(const arrow::Status& st);
 
-// Rule 1.4 of the spec: explicit code > ENOENT (12) > fallback.
+// How a call's code is chosen (as milvus-storage does): explicit code > ENOENT (12) > fallback.
 int ChooseCode(const arrow::Status& st, int fallback);
 
 // Builds the C result for `st`; success is {0, NULL}.

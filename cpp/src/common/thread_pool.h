@@ -1,4 +1,4 @@
-// The process-wide I/O thread pool of spec 2.4 and a ParallelFor helper that honours it.
+// The process-wide I/O thread pool (ffi_c.h 2.4) and a ParallelFor helper that honours it.
 #pragma once
 
 #include <arrow/status.h>

@@ -20,7 +20,7 @@ namespace loon::exttable {
 
 namespace {
 
-// Explore commits with FAIL and one extra attempt after a lost create-only race (spec 2.9).
+// Explore commits with FAIL and one extra attempt after a lost create-only race (ffi_c.h 2.9 external table).
 constexpr int32_t kExploreResolve = 0;
 constexpr uint32_t kExploreRetries = 1;
 

@@ -1,4 +1,4 @@
-// External tables (spec 2.9, 5.10): importing data files that the engine did not write.
+// External tables (ffi_c.h 2.9 external table; README "External tables": URIs): importing data files that the engine did not write.
 //
 // Explore lists the regular files directly inside a directory (no recursion, no extension filter),
 // records each as a URI with the unknown range [-1, -1) and commits them as one column group to a
@@ -28,7 +28,7 @@ namespace loon::exttable {
 // reason for any other format.
 arrow::Status CheckFormat(const std::string& format);
 
-// The URI under which a file of the `fs.*` filesystem of `props` is recorded (spec 5.10):
+// The URI under which a file of the `fs.*` filesystem of `props` is recorded (README "External tables": URIs):
 // local storage -> "local:///local/<root-relative path>".
 arrow::Result<std::string> ExternalUri(const Properties& props, const std::string& fs_path);
 

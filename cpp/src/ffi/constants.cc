@@ -1,4 +1,4 @@
-// Exported data symbols (spec 1.2): error codes are `const int` objects and keys are
+// Exported data symbols (ffi_c.h: exported objects): error codes are `const int` objects and keys are
 // `const char*` pointer objects, both with C linkage. The header's extern declarations (with
 // default visibility) give these const definitions external linkage.
 #include "milvus-storage/ffi_c.h"

@@ -1,8 +1,8 @@
-// Filesystem resolution from `fs.*` properties (spec 1.8, 4.4). Every engine module gets its
+// Filesystem resolution from `fs.*` properties (README "Backends" and "External tables"; ".." paths: README "Compatibility"). Every engine module gets its
 // arrow::fs::FileSystem here; paths given to it are fs-root-relative ("/x" means "<root>/x").
 //
 // Every filesystem handed out is a LoonFileSystem: an arrow::fs::FileSystem wrapping the real
-// backend that (a) counts operations into one shared Metrics object (spec 3.8), (b) evaluates the
+// backend that (a) counts operations into one shared Metrics object (ffi_c.h 3.8 metrics), (b) evaluates the
 // fs.* fault points (fs.open_output.fail, fs.open_input.fail, fs.write.fail, fs.short_write.fail)
 // and (c) offers the two create-only primitives the commit protocol needs.
 //
@@ -31,7 +31,7 @@
 
 namespace loon::fs {
 
-// Per-instance counters (spec 3.8), shared by every handle/stream of one cached instance.
+// Per-instance counters (ffi_c.h 3.8 metrics), shared by every handle/stream of one cached instance.
 struct Metrics {
   std::atomic<int64_t> read_count{0};
   std::atomic<int64_t> write_count{0};
@@ -148,7 +148,7 @@ std::shared_ptr<LoonFileSystem> AsLoon(const std::shared_ptr<arrow::fs::FileSyst
 
 // Drops leading slashes so the path stays inside the filesystem root.
 std::string NormalizePath(const std::string& path);
-// NormalizePath, refusing a ".." segment (it would leave the filesystem root, spec 1.8).
+// NormalizePath, refusing a ".." segment (it would leave the filesystem root, README "Compatibility": ".." paths).
 arrow::Result<std::string> RootRelative(const std::string& path);
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(const std::string& a, const std::string& b);

@@ -1,9 +1,10 @@
-// Manifest <-> bytes. Container files (spec 5.5) are encoded and decoded with libavro's C value
+// Manifest <-> bytes. Container files (README "Manifest files") are encoded and decoded with libavro's C value
 // API; the container framing itself is written as the Avro-spec Header/Block records so the
 // embedded schema is exactly our JSON (libavro's own file writer re-serializes the schema and
 // drops field defaults). Decoding only uses bounds-checked memory readers, never FILE* parsing,
-// so damaged files end in an error, not a crash. Legacy raw files (spec 5.7) are hand-decoded.
+// so damaged files end in an error, not a crash. Legacy raw files (README "Manifest files": legacy) are hand-decoded.
 #include <arrow/buffer.h>
+#include <arrow/util/utf8.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <unordered_set>
 
 #include "common/status.h"
+#include "manifest/avro_guard.h"
 #include "manifest/manifest.h"
 
 #ifdef LOON_WITH_AVRO
@@ -327,11 +329,13 @@ struct Generic {
   ValueRef value;
 };
 
-arrow::Status MakeGeneric(const char* json, size_t len, Generic* g) {
+// `untrusted`: the schema came from a file and is checked before libavro builds a class from it.
+arrow::Status MakeGeneric(const char* json, size_t len, Generic* g, bool untrusted = false) {
   // On failure libavro frees the partial schema but leaves the out pointer dangling.
   avro_schema_t schema = nullptr;
   if (avro_schema_from_json_length(json, len, &schema) != 0) return AvroError("bad Avro schema");
   g->schema.s = schema;
+  if (untrusted) ARROW_RETURN_NOT_OK(CheckWriterSchema(schema));
   g->iface.i = avro_generic_class_from_schema(g->schema.s);
   if (g->iface.i == nullptr) return AvroError("cannot build Avro value class");
   AVRO_OK(avro_generic_value_new(g->iface.i, &g->value.v), "cannot create Avro value");
@@ -460,7 +464,7 @@ arrow::Status Encode(avro_value_t* v, std::string* out) {
   return arrow::Status::OK();
 }
 
-// ---- reading: name-based resolution against the writer schema, defaults per spec 5.5 --------
+// ---- reading: name-based resolution against the writer schema, defaults per README "Manifest files" --------
 
 class Extractor {
  public:
@@ -486,12 +490,17 @@ class Extractor {
     size_t n = 0;
     if (t == AVRO_STRING) {
       if (avro_value_get_string(v, &p, &n) != 0) return Bad("bad string");
-      return std::string(p, n > 0 ? n - 1 : 0);  // size includes the NUL
+      std::string s(p, n > 0 ? n - 1 : 0);  // size includes the NUL
+      // Avro strings are UTF-8; anything else is damage (and would reach callers as text).
+      if (!arrow::util::ValidateUTF8(s)) return Bad("a string is not valid UTF-8");
+      return s;
     }
-    if (t == AVRO_BYTES) {
+    if (t == AVRO_BYTES) {  // a writer schema may declare the text fields as bytes
       const void* b = nullptr;
       if (avro_value_get_bytes(v, &b, &n) != 0) return Bad("bad bytes");
-      return std::string(static_cast<const char*>(b), n);
+      std::string s(static_cast<const char*>(b), n);
+      if (!arrow::util::ValidateUTF8(s)) return Bad("a string is not valid UTF-8");
+      return s;
     }
     return Bad("expected a string");
   }
@@ -650,7 +659,10 @@ class Extractor {
   std::string name_;
 };
 
-arrow::Status Decode(const uint8_t* data, size_t size, avro_value_t* v) {
+// Decodes one value after CheckEncoding has walked it: libavro allocates what counts and lengths
+// declare, so those are checked against the bytes that remain first.
+arrow::Status Decode(avro_schema_t schema, const uint8_t* data, size_t size, avro_value_t* v) {
+  ARROW_RETURN_NOT_OK(CheckEncoding(schema, data, size));
   ReaderRef r;
   r.r = avro_reader_memory(reinterpret_cast<const char*>(data), static_cast<int64_t>(size));
   if (r.r == nullptr) return AvroError("memory reader");
@@ -661,7 +673,7 @@ arrow::Status Decode(const uint8_t* data, size_t size, avro_value_t* v) {
 arrow::Result<Manifest> DecodeContainer(const uint8_t* data, int64_t size, const std::string& name) {
   Generic file;
   ARROW_RETURN_NOT_OK(MakeGeneric(kFileSchemaJson, sizeof(kFileSchemaJson) - 1, &file));
-  ARROW_RETURN_NOT_OK(Decode(data, static_cast<size_t>(size), &file.value.v));
+  ARROW_RETURN_NOT_OK(Decode(file.schema.s, data, static_cast<size_t>(size), &file.value.v));
   avro_value_t* root = &file.value.v;
 
   avro_value_t meta, sync, entry, count_v, data_v, block_sync;
@@ -700,8 +712,8 @@ arrow::Result<Manifest> DecodeContainer(const uint8_t* data, int64_t size, const
 
   // Decode with the writer schema embedded in the file, then resolve fields by name.
   Generic writer;
-  ARROW_RETURN_NOT_OK(MakeGeneric(schema_json.data(), schema_json.size(), &writer));
-  ARROW_RETURN_NOT_OK(Decode(static_cast<const uint8_t*>(record), record_len, &writer.value.v));
+  ARROW_RETURN_NOT_OK(MakeGeneric(schema_json.data(), schema_json.size(), &writer, /*untrusted=*/true));
+  ARROW_RETURN_NOT_OK(Decode(writer.schema.s, static_cast<const uint8_t*>(record), record_len, &writer.value.v));
   return Extractor(name).Read(&writer.value.v);
 }
 

@@ -1,6 +1,6 @@
 // Manifest versions on storage and the commit protocol.
 //
-// COMMIT PROTOCOL (spec 5.4; stronger than upstream locally)
+// COMMIT PROTOCOL (README "Storage layout and the commit protocol"; stronger than upstream locally)
 //   Layout: <base>/_metadata/manifest-<v>.avro, v = 1, 2, ... (decimal, no padding). The latest
 //   version is the largest v among names matching exactly "manifest-<digits>.avro"; no
 //   _metadata directory means version 0 (the empty pre-history manifest).

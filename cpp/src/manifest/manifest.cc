@@ -1,4 +1,4 @@
-// Path rules (spec 5.6) and the C form of a manifest (spec 3.4).
+// Path rules (README "Manifest files": paths) and the C form of a manifest (ffi_c.h 3.4 manifest).
 #include "manifest/manifest.h"
 
 #include <cstdlib>

@@ -1,7 +1,7 @@
-// C++ model of a dataset manifest (spec 5.4-5.8), its on-disk codec and its C form (spec 3.4).
+// C++ model of a dataset manifest (README "Storage layout and the commit protocol" and "Manifest files"), its on-disk codec and its C form (ffi_c.h 3.4 manifest).
 //
 // In memory, paths are always in "full" form: root-relative with the base prefix restored (what
-// the FFI returns). StoredForm()/FullForm() apply the path rules of spec 5.6 at the disk boundary.
+// the FFI returns). StoredForm()/FullForm() apply the path rules (README "Manifest files") at the disk boundary.
 #pragma once
 
 #include <arrow/buffer.h>
@@ -73,12 +73,12 @@ struct Manifest {
 Manifest StoredForm(const Manifest& full, const std::string& base);
 Manifest FullForm(const Manifest& stored, const std::string& base);
 
-// Avro Object Container File (spec 5.5) holding exactly one Manifest record.
+// Avro Object Container File (README "Manifest files") holding exactly one Manifest record.
 arrow::Result<std::shared_ptr<arrow::Buffer>> Serialize(const Manifest& stored);
-// Container or legacy raw v1-v6 (spec 5.7); every failure is a clean IOError naming `name`.
+// Container or legacy raw v1-v6 (README "Manifest files": legacy); every failure is a clean IOError naming `name`.
 arrow::Result<Manifest> Parse(const uint8_t* data, int64_t size, const std::string& name);
 
-// The exact writer schema JSON of spec 5.5.
+// The exact writer schema JSON (README "Manifest files").
 const std::string& SchemaJson();
 
 // malloc'ed LoonManifest (all five sections), released by FreeManifestC / loon_manifest_destroy.

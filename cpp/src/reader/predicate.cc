@@ -1,11 +1,20 @@
 #include "reader/predicate.h"
 
+#include "reader/numeric_compare.h"
+
 #include <arrow/compute/api_scalar.h>
+#include <arrow/array/builder_base.h>
+#include <arrow/array/util.h>
+#include <arrow/builder.h>
+#include <arrow/compute/api_vector.h>
+#include <arrow/compute/exec.h>
 #include <arrow/scalar.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 namespace loon {
 
@@ -113,14 +122,92 @@ arrow::Result<std::vector<Token>> Lex(const std::string& s) {
   return out;
 }
 
+using Node = PredicateNode;
+using Kind = PredicateNode::Kind;
+
+Node Leaf(cp::Expression e) {
+  Node n;
+  n.leaf = std::move(e);
+  return n;
+}
+
+Node Compound(Kind kind, std::vector<Node> children) {
+  Node n;
+  n.kind = kind;
+  n.children = std::move(children);
+  return n;
+}
+
+bool IsNullLiteral(const cp::Expression& e) {
+  const arrow::Datum* lit = e.literal();
+  return lit != nullptr && lit->is_scalar() && lit->scalar()->type->id() == arrow::Type::NA;
+}
+
+cp::Expression NullBoolean() { return cp::literal(arrow::MakeNullScalar(arrow::boolean())); }
+
+size_t CountLeaves(const Node& n) {
+  if (n.kind == Kind::kLeaf) return 1;
+  size_t total = 0;
+  for (const auto& c : n.children) total += CountLeaves(c);
+  return total;
+}
+
+// A compound boolean used as a value ("(a = 1 OR b = 2) = true") becomes one Arrow expression;
+// only small ones, as Arrow's passes over it recurse once per term.
+constexpr size_t kMaxCompoundValueLeaves = 64;
+
+cp::Expression ToExpression(const Node& n) {
+  switch (n.kind) {
+    case Kind::kLeaf:
+      return IsNullLiteral(n.leaf) ? NullBoolean() : n.leaf;
+    case Kind::kNot:
+      return cp::not_(ToExpression(n.children[0]));
+    case Kind::kAnd:
+    case Kind::kOr: {
+      std::vector<cp::Expression> parts;
+      for (const auto& c : n.children) parts.push_back(ToExpression(c));
+      return n.kind == Kind::kAnd ? cp::and_(parts) : cp::or_(parts);
+    }
+  }
+  return n.leaf;
+}
+
+// IN over a column and literals of the column's own type: one is_in leaf (NULL for a NULL row,
+// as SQL has it) instead of one equality per value. nullopt when the list does not qualify.
+std::optional<cp::Expression> IsIn(const cp::Expression& left, const std::vector<cp::Expression>& items,
+                                   const arrow::Schema& schema) {
+  const arrow::FieldRef* ref = left.field_ref();
+  if (ref == nullptr || ref->name() == nullptr) return std::nullopt;
+  auto field = schema.GetFieldByName(*ref->name());
+  if (field == nullptr) return std::nullopt;
+  const auto& type = field->type();
+  const bool int64_column = type->id() == arrow::Type::INT64;
+  const bool string_column = type->id() == arrow::Type::STRING;
+  if (!int64_column && !string_column) return std::nullopt;
+  auto made = arrow::MakeBuilder(type);
+  if (!made.ok()) return std::nullopt;
+  std::unique_ptr<arrow::ArrayBuilder> builder = std::move(made).ValueUnsafe();
+  for (const auto& item : items) {
+    const arrow::Datum* lit = item.literal();
+    if (lit == nullptr || !lit->is_scalar() || !lit->scalar()->is_valid || !lit->scalar()->type->Equals(*type)) {
+      return std::nullopt;
+    }
+    if (!builder->AppendScalar(*lit->scalar()).ok()) return std::nullopt;
+  }
+  std::shared_ptr<arrow::Array> values;
+  if (!builder->Finish(&values).ok()) return std::nullopt;
+  return cp::call("is_in", {left},
+                  cp::SetLookupOptions(values, cp::SetLookupOptions::NullMatchingBehavior::EMIT_NULL));
+}
+
 class Parser {
  public:
   Parser(std::vector<Token> toks, const arrow::Schema& schema) : toks_(std::move(toks)), schema_(schema) {}
 
   arrow::Result<ParsedPredicate> Run() {
-    ARROW_ASSIGN_OR_RAISE(auto e, Or());
+    ARROW_ASSIGN_OR_RAISE(auto root, Or());
     if (Peek().kind != Tok::kEnd) return arrow::Status::Invalid("unexpected '", Peek().text, "' in predicate");
-    return ParsedPredicate{std::move(e), columns_};
+    return ParsedPredicate{std::move(root), columns_};
   }
 
  private:
@@ -128,46 +215,62 @@ class Parser {
   bool IsKeyword(const char* kw) const { return Peek().kind == Tok::kIdent && Upper(Peek().text) == kw; }
   bool IsOp(const char* op) const { return Peek().kind == Tok::kOp && Peek().text == op; }
 
-  arrow::Result<cp::Expression> Or() {
-    ARROW_ASSIGN_OR_RAISE(auto left, And());
-    while (IsKeyword("OR")) {
-      ++pos_;
-      ARROW_ASSIGN_OR_RAISE(auto right, And());
-      left = cp::or_(left, right);
+  // The operand of a comparison or of unary minus as one Arrow value expression.
+  arrow::Result<cp::Expression> ValueOf(const Node& n) const {
+    if (n.kind == Kind::kLeaf) return n.leaf;
+    if (CountLeaves(n) > kMaxCompoundValueLeaves) {
+      return arrow::Status::Invalid("a parenthesized condition of more than ", kMaxCompoundValueLeaves,
+                                    " terms cannot be used as a value in a predicate");
     }
-    return left;
+    return ToExpression(n);
   }
 
-  arrow::Result<cp::Expression> And() {
-    ARROW_ASSIGN_OR_RAISE(auto left, Not());
-    while (IsKeyword("AND")) {
+  arrow::Result<Node> Or() { return List("OR", Kind::kOr); }
+
+  arrow::Result<Node> And() { return List("AND", Kind::kAnd); }
+
+  // term ( KEYWORD term )*: one n-ary node, however long the list.
+  arrow::Result<Node> List(const char* keyword, Kind kind) {
+    std::vector<Node> terms;
+    while (true) {
+      arrow::Result<Node> term = kind == Kind::kOr ? And() : Not();
+      ARROW_RETURN_NOT_OK(term.status());
+      terms.push_back(std::move(term).ValueUnsafe());
+      if (!IsKeyword(keyword)) break;
       ++pos_;
-      ARROW_ASSIGN_OR_RAISE(auto right, Not());
-      left = cp::and_(left, right);
     }
-    return left;
+    if (terms.size() == 1) return std::move(terms.front());
+    return Compound(kind, std::move(terms));
   }
 
-  arrow::Result<cp::Expression> Not() {
-    if (IsKeyword("NOT")) {
+  // A run of NOTs is counted, not recursed into: NOT NOT x is x in three-valued logic too.
+  arrow::Result<Node> Not() {
+    size_t nots = 0;
+    while (IsKeyword("NOT")) {
       ++pos_;
-      ARROW_ASSIGN_OR_RAISE(auto inner, Not());
-      return cp::not_(inner);
+      ++nots;
     }
-    return Comparison();
+    ARROW_ASSIGN_OR_RAISE(auto inner, Comparison());
+    if (nots % 2 == 0) return inner;
+    std::vector<Node> one;
+    one.push_back(std::move(inner));
+    return Compound(Kind::kNot, std::move(one));
   }
 
-  arrow::Result<cp::Expression> Comparison() {
-    ARROW_ASSIGN_OR_RAISE(auto left, Unary());
+  arrow::Result<Node> Comparison() {
+    ARROW_ASSIGN_OR_RAISE(auto left_node, Unary());
     if (Peek().kind == Tok::kOp && Peek().text != "-") {
       std::string op = toks_[pos_++].text;
-      ARROW_ASSIGN_OR_RAISE(auto right, Unary());
-      if (op == "=" || op == "==") return cp::equal(left, right);
-      if (op == "!=" || op == "<>") return cp::not_equal(left, right);
-      if (op == "<") return cp::less(left, right);
-      if (op == "<=") return cp::less_equal(left, right);
-      if (op == ">") return cp::greater(left, right);
-      return cp::greater_equal(left, right);
+      ARROW_ASSIGN_OR_RAISE(auto left, ValueOf(left_node));
+      ARROW_ASSIGN_OR_RAISE(auto right_node, Unary());
+      ARROW_ASSIGN_OR_RAISE(auto right, ValueOf(right_node));
+      CompareOp cmp = op == "=" || op == "==" ? CompareOp::kEq
+                      : op == "!=" || op == "<>" ? CompareOp::kNe
+                      : op == "<"  ? CompareOp::kLt
+                      : op == "<=" ? CompareOp::kLe
+                      : op == ">"  ? CompareOp::kGt
+                                   : CompareOp::kGe;
+      return Leaf(Compare(cmp, std::move(left), std::move(right)));
     }
     bool negate = false;
     if (IsKeyword("NOT") && pos_ + 1 < toks_.size() && toks_[pos_ + 1].kind == Tok::kIdent &&
@@ -179,12 +282,12 @@ class Parser {
       ++pos_;
       if (Peek().kind != Tok::kLParen) return arrow::Status::Invalid("expected '(' after IN");
       ++pos_;
-      // IN as a disjunction of equalities: binds with the usual implicit casts and simplifies
-      // well against row-group statistics.
-      std::vector<cp::Expression> alternatives;
+      ARROW_ASSIGN_OR_RAISE(auto left, ValueOf(left_node));
+      std::vector<cp::Expression> items;
       while (true) {
-        ARROW_ASSIGN_OR_RAISE(auto item, Unary());
-        alternatives.push_back(cp::equal(left, item));
+        ARROW_ASSIGN_OR_RAISE(auto item_node, Unary());
+        ARROW_ASSIGN_OR_RAISE(auto item, ValueOf(item_node));
+        items.push_back(std::move(item));
         if (Peek().kind == Tok::kComma) {
           ++pos_;
           continue;
@@ -195,34 +298,71 @@ class Parser {
         }
         return arrow::Status::Invalid("expected ',' or ')' in IN list");
       }
-      auto any = cp::or_(alternatives);
-      return negate ? cp::not_(any) : any;
+      Node any;
+      if (auto is_in = IsIn(left, items, schema_)) {
+        any = Leaf(std::move(*is_in));
+      } else {
+        // Otherwise a disjunction of exact equalities (SQL's NULL rules follow from Kleene OR).
+        std::vector<Node> alternatives;
+        for (auto& item : items) alternatives.push_back(Leaf(Compare(CompareOp::kEq, left, std::move(item))));
+        any = alternatives.size() == 1 ? std::move(alternatives.front()) : Compound(Kind::kOr, std::move(alternatives));
+      }
+      if (!negate) return any;
+      std::vector<Node> one;
+      one.push_back(std::move(any));
+      return Compound(Kind::kNot, std::move(one));
     }
     if (negate) return arrow::Status::Invalid("expected IN after NOT");
-    return left;
+    return left_node;
   }
 
-  arrow::Result<cp::Expression> Unary() {
-    if (IsOp("-")) {
+  // Exact comparison: numeric literals against numeric columns go through CompareExact.
+  cp::Expression Compare(CompareOp op, cp::Expression left, cp::Expression right) const {
+    if (IsNullLiteral(left) || IsNullLiteral(right)) return NullBoolean();  // x op NULL is NULL
+    if (left.literal() != nullptr && right.field_ref() != nullptr) {
+      std::swap(left, right);
+      op = Mirror(op);
+    }
+    if (const arrow::FieldRef* ref = left.field_ref(); ref != nullptr && ref->name() != nullptr) {
+      const arrow::Datum* lit = right.literal();
+      auto field = schema_.GetFieldByName(*ref->name());
+      if (lit != nullptr && lit->is_scalar() && field != nullptr) {
+        if (auto exact = CompareExact(op, left, *field->type(), *lit->scalar())) return *exact;
+      }
+    }
+    return CompareCall(op, std::move(left), std::move(right));
+  }
+
+  arrow::Result<Node> Unary() {
+    // A run of minus signs is counted, not recursed into.
+    size_t minuses = 0;
+    while (IsOp("-")) {
       ++pos_;
-      ARROW_ASSIGN_OR_RAISE(auto inner, Unary());
-      if (const arrow::Datum* lit = inner.literal()) {
-        if (lit->is_scalar()) {
-          const auto& sc = lit->scalar();
-          if (sc->type->id() == arrow::Type::INT64 && sc->is_valid) {
-            return cp::literal(-static_cast<const arrow::Int64Scalar&>(*sc).value);
-          }
-          if (sc->type->id() == arrow::Type::DOUBLE && sc->is_valid) {
-            return cp::literal(-static_cast<const arrow::DoubleScalar&>(*sc).value);
-          }
+      ++minuses;
+    }
+    ARROW_ASSIGN_OR_RAISE(auto inner_node, Primary());
+    if (minuses % 2 == 0) return inner_node;
+    ARROW_ASSIGN_OR_RAISE(auto inner, ValueOf(inner_node));
+    if (const arrow::Datum* lit = inner.literal()) {
+      if (lit->is_scalar()) {
+        const auto& sc = lit->scalar();
+        if (sc->type->id() == arrow::Type::INT64 && sc->is_valid) {
+          int64_t v = static_cast<const arrow::Int64Scalar&>(*sc).value;
+          if (v == INT64_MIN) return Leaf(cp::literal(-static_cast<double>(v)));
+          return Leaf(cp::literal(-v));
+        }
+        if (sc->type->id() == arrow::Type::DOUBLE && sc->is_valid) {
+          double d = static_cast<const arrow::DoubleScalar&>(*sc).value;
+          // -9223372036854775808 is lexed as a double (beyond int64) but is an int64.
+          if (d == 9223372036854775808.0) return Leaf(cp::literal(INT64_MIN));
+          return Leaf(cp::literal(-d));
         }
       }
-      return cp::call("negate", {inner});
     }
-    return Primary();
+    return Leaf(cp::call("negate", {inner}));
   }
 
-  arrow::Result<cp::Expression> Primary() {
+  arrow::Result<Node> Primary() {
     Token t = toks_[pos_];
     switch (t.kind) {
       case Tok::kInt: {
@@ -230,18 +370,22 @@ class Parser {
         errno = 0;
         char* end = nullptr;
         long long v = std::strtoll(t.text.c_str(), &end, 10);
-        if (errno == ERANGE) return cp::literal(std::strtod(t.text.c_str(), nullptr));
-        return cp::literal(static_cast<int64_t>(v));
+        if (errno == ERANGE) return Leaf(cp::literal(std::strtod(t.text.c_str(), nullptr)));
+        return Leaf(cp::literal(static_cast<int64_t>(v)));
       }
       case Tok::kFloat:
         ++pos_;
-        return cp::literal(std::strtod(t.text.c_str(), nullptr));
+        return Leaf(cp::literal(std::strtod(t.text.c_str(), nullptr)));
       case Tok::kString:
         ++pos_;
-        return cp::literal(arrow::Datum(std::make_shared<arrow::StringScalar>(t.text)));
+        return Leaf(cp::literal(arrow::Datum(std::make_shared<arrow::StringScalar>(t.text))));
       case Tok::kLParen: {
         ++pos_;
+        if (++depth_ > kMaxPredicateNesting) {
+          return arrow::Status::Invalid("predicate nests parentheses deeper than ", kMaxPredicateNesting, " levels");
+        }
         ARROW_ASSIGN_OR_RAISE(auto e, Or());
+        --depth_;
         if (Peek().kind != Tok::kRParen) return arrow::Status::Invalid("missing ')' in predicate");
         ++pos_;
         return e;
@@ -252,9 +396,9 @@ class Parser {
         std::string name = quoted ? t.text.substr(1) : t.text;
         if (!quoted) {
           std::string up = Upper(name);
-          if (up == "TRUE") return cp::literal(true);
-          if (up == "FALSE") return cp::literal(false);
-          if (up == "NULL") return cp::literal(arrow::MakeNullScalar(arrow::null()));
+          if (up == "TRUE") return Leaf(cp::literal(true));
+          if (up == "FALSE") return Leaf(cp::literal(false));
+          if (up == "NULL") return Leaf(cp::literal(arrow::MakeNullScalar(arrow::null())));
           if (up == "AND" || up == "OR" || up == "NOT" || up == "IN") {
             return arrow::Status::Invalid("unexpected keyword '", name, "' in predicate");
           }
@@ -263,7 +407,7 @@ class Parser {
           return arrow::Status::Invalid("predicate references unknown column '", name, "'");
         }
         if (std::find(columns_.begin(), columns_.end(), name) == columns_.end()) columns_.push_back(name);
-        return cp::field_ref(name);
+        return Leaf(cp::field_ref(name));
       }
       default:
         return arrow::Status::Invalid("unexpected '", t.text.empty() ? "end of input" : t.text, "' in predicate");
@@ -272,15 +416,134 @@ class Parser {
 
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  int depth_ = 0;  // parentheses open
   const arrow::Schema& schema_;
   std::vector<std::string> columns_;
 };
+
+// ---- binding and evaluation ------------------------------------------------------------------
+
+bool IsLogicalType(const arrow::DataType& t) { return t.id() == arrow::Type::BOOL || t.id() == arrow::Type::NA; }
+
+arrow::Status BindNode(Node* n, const arrow::Schema& schema, size_t* leaves) {
+  if (n->kind == Kind::kLeaf) {
+    ++*leaves;
+    ARROW_ASSIGN_OR_RAISE(n->leaf, n->leaf.Bind(schema));
+    if (!IsLogicalType(*n->leaf.type())) {
+      return arrow::Status::Invalid("predicate term is not boolean: ", n->leaf.ToString().substr(0, 200));
+    }
+    return arrow::Status::OK();
+  }
+  for (auto& c : n->children) ARROW_RETURN_NOT_OK(BindNode(&c, schema, leaves));
+  return arrow::Status::OK();
+}
+
+// A NULL-typed result (a bare NULL) as the boolean unknown, so Kleene kernels accept it.
+arrow::Datum AsBoolean(arrow::Datum d) {
+  if (d.type() != nullptr && d.type()->id() == arrow::Type::NA) {
+    if (d.is_scalar()) return arrow::Datum(arrow::MakeNullScalar(arrow::boolean()));
+    auto nulls = arrow::MakeArrayOfNull(arrow::boolean(), d.length());
+    if (nulls.ok()) return arrow::Datum(*nulls);
+  }
+  return d;
+}
+
+bool IsScalarBool(const arrow::Datum& d, bool value) {
+  if (!d.is_scalar() || !d.scalar()->is_valid || d.scalar()->type->id() != arrow::Type::BOOL) return false;
+  return static_cast<const arrow::BooleanScalar&>(*d.scalar()).value == value;
+}
+
+arrow::Result<arrow::Datum> EvaluateNode(const Node& n, const arrow::Schema& schema, const arrow::Datum& input) {
+  switch (n.kind) {
+    case Kind::kLeaf: {
+      ARROW_ASSIGN_OR_RAISE(auto d, cp::ExecuteScalarExpression(n.leaf, schema, input));
+      return AsBoolean(std::move(d));
+    }
+    case Kind::kNot: {
+      ARROW_ASSIGN_OR_RAISE(auto d, EvaluateNode(n.children[0], schema, input));
+      return cp::CallFunction("invert", {d});
+    }
+    case Kind::kAnd:
+    case Kind::kOr: {
+      const bool is_and = n.kind == Kind::kAnd;
+      // A constant FALSE (AND) or TRUE (OR) decides the whole list.
+      ARROW_ASSIGN_OR_RAISE(auto acc, EvaluateNode(n.children[0], schema, input));
+      for (size_t i = 1; i < n.children.size() && !IsScalarBool(acc, !is_and); ++i) {
+        ARROW_ASSIGN_OR_RAISE(auto next, EvaluateNode(n.children[i], schema, input));
+        ARROW_ASSIGN_OR_RAISE(acc, cp::CallFunction(is_and ? "and_kleene" : "or_kleene", {acc, next}));
+      }
+      return acc;
+    }
+  }
+  return arrow::Status::Invalid("bad predicate node");
+}
+
+// The truth values a node can take on rows satisfying a guarantee, as a bit set.
+constexpr unsigned kTrue = 1, kFalse = 2, kNull = 4, kAny = 7;
+
+unsigned Possible(const Node& n, const cp::Expression& guarantee) {
+  switch (n.kind) {
+    case Kind::kLeaf: {
+      auto simplified = cp::SimplifyWithGuarantee(n.leaf, guarantee);
+      if (!simplified.ok()) return kAny;
+      const arrow::Datum* lit = simplified->literal();
+      if (lit == nullptr || !lit->is_scalar()) return kAny;
+      const auto& sc = *lit->scalar();
+      if (!sc.is_valid) return kNull;
+      if (sc.type->id() != arrow::Type::BOOL) return kAny;
+      return static_cast<const arrow::BooleanScalar&>(sc).value ? kTrue : kFalse;
+    }
+    case Kind::kNot: {
+      unsigned in = Possible(n.children[0], guarantee);
+      return (in & kTrue ? kFalse : 0) | (in & kFalse ? kTrue : 0) | (in & kNull);
+    }
+    case Kind::kAnd:
+    case Kind::kOr: {
+      const bool is_and = n.kind == Kind::kAnd;
+      unsigned acc = Possible(n.children[0], guarantee);
+      for (size_t i = 1; i < n.children.size(); ++i) {
+        unsigned next = Possible(n.children[i], guarantee);
+        unsigned out = 0;
+        for (unsigned a : {kTrue, kFalse, kNull}) {
+          if (!(acc & a)) continue;
+          for (unsigned b : {kTrue, kFalse, kNull}) {
+            if (!(next & b)) continue;
+            unsigned dominant = is_and ? kFalse : kTrue;  // FALSE decides AND, TRUE decides OR
+            if (a == dominant || b == dominant) out |= dominant;
+            else if (a == kNull || b == kNull) out |= kNull;
+            else out |= a;  // both the neutral value
+          }
+        }
+        acc = out;
+      }
+      return acc;
+    }
+  }
+  return kAny;
+}
 
 }  // namespace
 
 arrow::Result<ParsedPredicate> ParsePredicate(const std::string& text, const arrow::Schema& schema) {
   ARROW_ASSIGN_OR_RAISE(auto toks, Lex(text));
   return Parser(std::move(toks), schema).Run();
+}
+
+arrow::Result<BoundPredicate> BoundPredicate::Bind(const PredicateNode& root, std::shared_ptr<arrow::Schema> schema) {
+  BoundPredicate out;
+  out.root_ = root;
+  out.schema_ = std::move(schema);
+  ARROW_RETURN_NOT_OK(BindNode(&out.root_, *out.schema_, &out.leaves_));
+  return out;
+}
+
+arrow::Result<arrow::Datum> BoundPredicate::Evaluate(const std::shared_ptr<arrow::RecordBatch>& batch) const {
+  return EvaluateNode(root_, *schema_, arrow::Datum(batch));
+}
+
+bool BoundPredicate::MayMatch(const cp::Expression& guarantee) const {
+  if (leaves_ > kMaxPrunedLeaves) return true;
+  return (Possible(root_, guarantee) & kTrue) != 0;
 }
 
 }  // namespace loon

@@ -32,6 +32,7 @@
 #include "filesystem/fs.h"
 #include "fiu/fault.h"
 #include "milvus-storage/ffi_fiu.h"
+#include "reader/file_integrity.h"
 #include "reader/predicate.h"
 
 namespace loon {
@@ -234,6 +235,9 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
       of->size = -1;
     }
   }
+  // A footer with a recorded checksum is verified before Parquet trusts it (and then reused).
+  ARROW_ASSIGN_OR_RAISE(of->metadata,
+                        ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr));
   std::shared_ptr<parquet::arrow::FileReader> reader;
   auto opened = of->NewReader(false, false, 0);
   if (!opened.ok()) {
@@ -302,6 +306,7 @@ arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& pr
   }));
   for (size_t fi = 0; fi < group.files.size(); ++fi) {
     const OpenedFile& f = *layout->files[fi];
+    ARROW_RETURN_NOT_OK(CheckFileAgainstManifest(group, group.files[fi], f));
     int64_t file_rows = f.metadata->num_rows();
     int64_t start = group.files[fi].start_index;
     int64_t end = group.files[fi].end_index;
@@ -601,8 +606,7 @@ class ScanReader : public arrow::RecordBatchReader {
   std::vector<ColumnSource> sources;           // per read_schema field
   std::vector<GroupScan> scans;
   std::vector<std::pair<int64_t, int64_t>> segments;  // row ranges to read
-  bool has_predicate = false;
-  cp::Expression predicate;  // bound to read_schema
+  std::optional<BoundPredicate> predicate;  // bound to read_schema
   int64_t max_rows = 8192;
   size_t seg = 0;
   int64_t pos = 0;
@@ -649,8 +653,8 @@ class ScanReader : public arrow::RecordBatchReader {
       }
       pos += n;
       auto batch = arrow::RecordBatch::Make(read_schema, n, std::move(cols));
-      if (has_predicate) {
-        ARROW_ASSIGN_OR_RAISE(auto mask, cp::ExecuteScalarExpression(predicate, *read_schema, batch));
+      if (predicate) {
+        ARROW_ASSIGN_OR_RAISE(auto mask, predicate->Evaluate(batch));
         if (mask.is_scalar()) {
           // Constant predicate: keep all rows only when it is a valid true.
           const auto& sc = *mask.scalar();
@@ -814,14 +818,12 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
   }
   ARROW_ASSIGN_OR_RAISE(reader->read_schema, ProjectedSchema(needed));
   if (parsed) {
-    ARROW_ASSIGN_OR_RAISE(reader->predicate, parsed->expr.Bind(*reader->read_schema));
-    if (reader->predicate.type()->id() != arrow::Type::BOOL && reader->predicate.type()->id() != arrow::Type::NA) {
-      return arrow::Status::Invalid("predicate is not boolean: ", predicate_text);
-    }
-    reader->has_predicate = true;
+    ARROW_ASSIGN_OR_RAISE(reader->predicate, BoundPredicate::Bind(parsed->root, reader->read_schema));
   }
   GroupPlan plan = PlanGroups(st.groups, needed);
   ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+  ARROW_RETURN_NOT_OK(
+      CheckColumnsWithoutGroup(st.props, st.groups, *st.schema, needed, plan.group_of, st.key_retriever.load()));
 
   // Open every involved group's footers (concurrently) to learn its chunks.
   KeyRetrieverFn kr = st.key_retriever.load();
@@ -836,7 +838,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
 
   // Row ranges whose row groups the statistics rule out.
   std::vector<std::pair<int64_t, int64_t>> skipped;
-  if (reader->has_predicate) {
+  if (reader->predicate) {
     for (size_t i = 0; i < group_ids.size(); ++i) {
       const auto& cols = plan.columns[group_ids[i]];
       std::vector<std::string> pred_cols;
@@ -846,9 +848,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
       if (pred_cols.empty() || layouts[i]->provider) continue;  // no statistics from providers
       for (const Chunk& c : layouts[i]->chunks) {
         auto guarantee = StatsGuarantee(*layouts[i]->files[c.file], c.row_group, pred_cols, *st.schema);
-        auto simplified = cp::SimplifyWithGuarantee(reader->predicate, guarantee);
-        if (!simplified.ok()) continue;
-        if (simplified->IsSatisfiable()) continue;
+        if (reader->predicate->MayMatch(guarantee)) continue;
         skipped.emplace_back(c.group_start, c.group_start + c.rows);
       }
     }
@@ -897,6 +897,8 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
   ARROW_ASSIGN_OR_RAISE(auto out_schema, ProjectedSchema(names));
   GroupPlan plan = PlanGroups(st.groups, names);
   ARROW_ASSIGN_OR_RAISE(int64_t total, DatasetRows(st.groups, plan));
+  ARROW_RETURN_NOT_OK(
+      CheckColumnsWithoutGroup(st.props, st.groups, *st.schema, names, plan.group_of, st.key_retriever.load()));
   for (int64_t r : rows) {
     if (r < 0 || r >= total) return arrow::Status::Invalid("row index ", r, " out of range [0, ", total, ")");
   }

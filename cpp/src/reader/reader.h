@@ -1,4 +1,4 @@
-// Column-group reader (spec 2.6, 2.7): scans, take and chunk access over Parquet column groups.
+// Column-group reader (ffi_c.h 2.6 reader; ffi_c.h 2.7 chunk reader): scans, take and chunk access over Parquet column groups.
 #pragma once
 
 #include <arrow/filesystem/filesystem.h>

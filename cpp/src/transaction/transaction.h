@@ -1,7 +1,7 @@
-// Transactions over manifest versions (spec 2.8; commit protocol in manifest/commit.h).
+// Transactions over manifest versions (ffi_c.h 2.8 transaction; commit protocol in manifest/commit.h).
 //
 // A transaction snapshots one version at Begin, records edits in memory and applies them at
-// Commit, in the fixed order of spec 2.8: dropped columns, validation of added groups,
+// Commit, in the fixed order of ffi_c.h 2.8 transaction: dropped columns, validation of added groups,
 // validation of appended files, index changes, delta logs, stats, LOB files, appended files,
 // added groups. Conflict resolution when a newer version L exists than the one read:
 //   FAIL (0, and unknown ids): code 112.

@@ -17,13 +17,13 @@
 #include <cstring>
 #include <optional>
 #include <random>
-#include <regex>
 #include <thread>
 
 #include "common/status.h"
 #include "common/thread_pool.h"
 #include "filesystem/fs.h"
 #include "fiu/fault.h"
+#include "reader/file_integrity.h"
 #include "milvus-storage/ffi_fiu.h"
 
 namespace loon {
@@ -131,6 +131,8 @@ bool CodecHasLevels(arrow::Compression::type codec) {
 
 // Forwards to the real stream and remembers the last 8 bytes written: the Parquet trailer
 // (4-byte footer length + magic), which gives the footer size without reading the file back.
+// From StartFooterCapture on it also keeps every byte written, so the footer's checksum is
+// computed from the bytes that went to storage.
 class TailTrackingStream : public arrow::io::OutputStream {
  public:
   explicit TailTrackingStream(std::shared_ptr<arrow::io::OutputStream> inner) : inner_(std::move(inner)) {}
@@ -147,6 +149,17 @@ class TailTrackingStream : public arrow::io::OutputStream {
     Remember(data->data(), data->size());
     return inner_->Write(data);
   }
+  void StartFooterCapture() {
+    capturing_ = true;
+    captured_.clear();
+  }
+  // CRC32C of the footer (incl. trailer) captured since StartFooterCapture; nullopt if not all of
+  // it was seen.
+  std::optional<uint32_t> FooterCrc32c() const {
+    int64_t footer = FooterSize();
+    if (!capturing_ || footer > static_cast<int64_t>(captured_.size())) return std::nullopt;
+    return Crc32c(captured_.data() + captured_.size() - footer, static_cast<size_t>(footer));
+  }
   // Footer length including the 8-byte trailer.
   int64_t FooterSize() const {
     uint32_t len = 0;
@@ -156,6 +169,7 @@ class TailTrackingStream : public arrow::io::OutputStream {
 
  private:
   void Remember(const uint8_t* p, int64_t n) {
+    if (capturing_ && n > 0) captured_.insert(captured_.end(), p, p + n);
     if (n >= 8) {
       std::memcpy(tail_, p + n - 8, 8);
     } else if (n > 0) {
@@ -165,6 +179,8 @@ class TailTrackingStream : public arrow::io::OutputStream {
   }
   std::shared_ptr<arrow::io::OutputStream> inner_;
   uint8_t tail_[8] = {0};
+  bool capturing_ = false;
+  std::vector<uint8_t> captured_;
 };
 
 struct BufferedBatch {
@@ -257,21 +273,12 @@ arrow::Result<std::vector<GroupSpec>> SplitColumns(const arrow::Schema& schema, 
       return arrow::Status::Invalid("schema_based policy: ", formats.size(), " formats for ", patterns.size(),
                                     " patterns");
     }
-    std::vector<std::regex> regexes;
-    for (const auto& p : patterns) {
-      try {
-        regexes.emplace_back(p, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return arrow::Status::Invalid("bad schema_based pattern '", p, "': ", e.what());
-      }
-    }
+    ARROW_ASSIGN_OR_RAISE(auto matcher, ColumnPatterns::Compile(patterns));
     groups.resize(patterns.size() + 1);
     for (size_t j = 0; j < patterns.size(); ++j) groups[j].format = formats.empty() ? format : formats[j];
     groups.back().format = format;
     for (int i = 0; i < schema.num_fields(); ++i) {
-      size_t j = 0;
-      while (j < regexes.size() && !std::regex_match(schema.field(i)->name(), regexes[j])) ++j;
-      groups[j].fields.push_back(i);
+      groups[matcher.FirstMatch(schema.field(i)->name())].fields.push_back(i);
     }
   } else if (policy == "size_based") {
     if (sample == nullptr) return arrow::Status::Invalid("size_based policy needs a sample batch");
@@ -469,6 +476,7 @@ struct Writer::Impl {
     auto kv = arrow::key_value_metadata({"row_group_metadata", "storage_version"},
                                         {g.row_group_meta, "1.0.0"});
     ARROW_RETURN_NOT_OK(g.writer->AddKeyValueMetadata(kv));
+    g.sink->StartFooterCapture();
     ARROW_RETURN_NOT_OK(g.writer->Close());
     ARROW_ASSIGN_OR_RAISE(int64_t size, g.sink->Tell());
     ARROW_RETURN_NOT_OK(g.sink->Close());
@@ -479,6 +487,7 @@ struct Writer::Impl {
       f.end_index = g.file_rows;
       f.properties["file_size"] = std::to_string(size);
       f.properties["footer_size"] = std::to_string(g.sink->FooterSize());
+      if (auto crc = g.sink->FooterCrc32c()) f.properties[kFooterCrcProperty] = FormatCrc32c(*crc);
       g.files.push_back(std::move(f));
     }
     g.writer.reset();

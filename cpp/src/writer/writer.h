@@ -1,4 +1,4 @@
-// Column-group writer (spec 2.5, 4.3, 5.3): splits record batches by a column-group policy,
+// Column-group writer (ffi_c.h 2.5; README "Data files"): splits record batches by a column-group policy,
 // buffers them and writes one Parquet file sequence per group under <base>/_data/.
 #pragma once
 
@@ -29,7 +29,7 @@ struct GroupSpec {
   std::string format;
 };
 
-// Applies `writer.policy` (spec 4.3). `sample` is needed by size_based only (may be null for the
+// Applies `writer.policy` (README "Data files": writer.policy). `sample` is needed by size_based only (may be null for the
 // others); the result never contains an empty group.
 arrow::Result<std::vector<GroupSpec>> SplitColumns(const arrow::Schema& schema, const Properties& props,
                                                    const arrow::RecordBatch* sample);
@@ -38,7 +38,7 @@ arrow::Result<std::vector<GroupSpec>> SplitColumns(const arrow::Schema& schema, 
 std::string NewUuid4();
 
 // Checks the cross-key writer properties (encryption key length, cipher name) that the per-key
-// registry cannot; fails with code 7. Called before the schema is imported (spec 1.6: on a
+// registry cannot; fails with code 7. Called before the schema is imported (the caller keeps what a failed call did not take: on a
 // property failure the caller still owns the schema) and again by Writer::Make.
 arrow::Status ValidateWriterProperties(const Properties& props);
 

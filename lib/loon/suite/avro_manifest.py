@@ -1,7 +1,7 @@
-"""Independent manifest parser (spec 5.5/5.7) built on ``fastavro``, not on the engine.
+"""Independent manifest parser (README "Manifest files") built on ``fastavro``, not on the engine.
 
 ``parse_manifest(raw)`` returns the writer schema and the single record of a container manifest,
-so tests can check what the engine writes against the spec's schema (record names, field order).
+so tests can check what the engine writes against the reference schema (record names, field order).
 Legacy raw manifests (no container, magic 0x4D494C56) are recognised and reported by version.
 """
 
@@ -78,7 +78,7 @@ def _zigzag_int(raw: bytes, pos: int) -> tuple[int, int]:
 
 
 def legacy_version(raw: bytes) -> int | None:
-    """The format version of a legacy raw manifest (spec 5.7), or None if ``raw`` is not one."""
+    """The format version of a legacy raw manifest (README "Manifest files": legacy), or None if ``raw`` is not one."""
     if raw.startswith(CONTAINER_MAGIC) or len(raw) < 2:
         return None
     magic, pos = _zigzag_int(raw, 0)
@@ -124,7 +124,7 @@ def record_fields(schema: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def check_spec_schema(schema: dict[str, Any]) -> list[str]:
-    """Differences between a writer schema and spec 5.5 (empty list when it matches)."""
+    """Differences between a writer schema and the reference schema (README "Manifest files"); empty when it matches."""
     problems = []
     name = str(schema.get("name", ""))
     namespace = schema.get("namespace") or (name.rsplit(".", 1)[0] if "." in name else "")

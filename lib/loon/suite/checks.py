@@ -73,9 +73,23 @@ def files_per_group(groups: ColumnGroups) -> list[int]:
 
 def expected_rolled_files(batch_bytes: int, num_batches: int, threshold: int) -> int:
     """Files produced when each batch is flushed on its own and a file closes once it holds
-    at least ``threshold`` in-memory bytes (spec 5.3): ceil(batches / batches-per-file)."""
+    at least ``threshold`` in-memory bytes (the writer checks after each flush, README
+    "Storage layout"): ceil(batches / batches-per-file)."""
     per_file = max(1, math.ceil(threshold / batch_bytes))
     return math.ceil(num_batches / per_file)
+
+
+def expected_rows_per_file(batch_bytes: int, batch_rows: int, num_batches: int, threshold: int) -> list[int]:
+    """Rows of each file when equal batches are flushed one by one and a file closes once it holds
+    at least ``threshold`` bytes: full files of ceil(threshold / batch_bytes) batches, then the rest."""
+    per_file = max(1, math.ceil(threshold / batch_bytes))
+    full, rest = divmod(num_batches, per_file)
+    return [per_file * batch_rows] * full + ([rest * batch_rows] if rest else [])
+
+
+def rows_per_file(group: Any) -> list[int]:
+    """Rows each file of a column group contributes (its range)."""
+    return [f.end_index - f.start_index for f in group.files]
 
 
 def assert_unique(values: Sequence[Any], what: str) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "batches",
     "batches_of_bytes",
     "compressible_batch",
+    "fixed_width_batch",
     "make_batch",
     "make_table",
     "make_vector_batch",
@@ -63,6 +64,16 @@ def make_batch(num_rows: int, offset: int = 0, seed: int = 0) -> pa.RecordBatch:
     names = pc.binary_join_element_wise("name_", pc.cast(id_array, pa.string()), suffixes, "")
     values = (_mix(ids, seed) % np.uint64(1_000_000)).astype(np.float64) / 1000.0
     return pa.RecordBatch.from_arrays([id_array, names, pa.array(values, pa.float64())], schema=SCHEMA)
+
+
+def fixed_width_batch(num_rows: int, offset: int = 0) -> pa.RecordBatch:
+    """Rows of ``SCHEMA`` whose size depends only on the row count: ``name`` is ``n<id>`` padded to
+    12 characters, so every batch of ``num_rows`` rows has the same ``nbytes`` (rolling tests need
+    batches of exactly equal size)."""
+    ids = _ids(num_rows, offset)
+    names = pc.utf8_rpad(pc.binary_join_element_wise("n", pc.cast(pa.array(ids, pa.int64()), pa.string()), ""), 12, "_")
+    values = (_mix(ids, 0) % np.uint64(1_000_000)).astype(np.float64) / 1000.0
+    return pa.RecordBatch.from_arrays([pa.array(ids, pa.int64()), names, pa.array(values, pa.float64())], schema=SCHEMA)
 
 
 def batches(num_rows: int, batch_rows: int = 10_000, offset: int = 0, seed: int = 0) -> Iterator[pa.RecordBatch]:

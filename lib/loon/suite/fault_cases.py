@@ -296,17 +296,19 @@ def race_commits(
     fast: pa.Table,
     resolve: Resolve | int = Resolve.FAIL,
     hold: float = 1.0,
+    retry_limit: int = 0,
 ) -> RaceOutcome:
-    """Forces a lost create-only race with ``sleep.before.commit.manifest`` (spec 6).
+    """Forces a lost create-only race with ``sleep.before.commit.manifest`` (README, "Fault points").
 
     A transaction appending ``slow`` starts committing in a thread and sleeps 5 s after resolving
     its version number; ``hold`` seconds later ``fast`` is committed on the same base and takes that
-    number. The slow commit then loses the create-only publish: 111 under FAIL without retries, a
-    rebase with MERGE and ``transaction.commit.num-retries``.
+    number. The slow commit then loses the create-only publish: 111 without retries (``retry_limit``
+    of begin, or ``transaction.commit.num-retries`` where the engine honours it), else a retry that
+    rebases with MERGE (112 with FAIL).
     """
     slow_groups = write_dataset(path, slow, properties)
     fast_groups = write_dataset(path, fast, properties)
-    txn = Transaction(path, properties, resolve=resolve, retry_limit=0)
+    txn = Transaction(path, properties, resolve=resolve, retry_limit=retry_limit)
     txn.append_files(slow_groups)
     result: dict[str, Any] = {}
 

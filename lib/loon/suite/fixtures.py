@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
 
 
 def legacy_dir(version: int) -> Path:
-    """The legacy raw-manifest dataset of format ``version`` (1..3, spec 5.7)."""
+    """The legacy raw-manifest dataset of format ``version`` (1..3, README "Manifest files": legacy)."""
     path = FIXTURES / "legacy" / f"v{version}"
     if not path.is_dir():
         raise FileNotFoundError(f"no legacy fixture {path}; run tests/fixtures/make_legacy_manifests.py")

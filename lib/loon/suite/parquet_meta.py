@@ -71,3 +71,75 @@ def nested_table(num_rows: int) -> pa.Table:
             ),
         }
     )
+
+
+# Parquet encrypted-footer mode (the file ends with "PARE"): the footer begins with a Thrift
+# (compact protocol) FileCryptoMetaData whose field 1 is the EncryptionAlgorithm union, field id 1
+# = AES_GCM_V1 and field id 2 = AES_GCM_CTR_V1, then optional field 2 key_metadata (binary).
+_ALGORITHMS = {1: "AES_GCM_V1", 2: "AES_GCM_CTR_V1"}
+
+
+def _varint(raw: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def _skip_struct(raw: bytes, pos: int) -> int:
+    """Position after the compact-protocol struct starting at ``pos`` (only the types the crypto metadata uses)."""
+    field = 0
+    while True:
+        header = raw[pos]
+        pos += 1
+        if header == 0:  # STOP
+            return pos
+        kind, delta = header & 0x0F, header >> 4
+        if delta == 0:  # long form: zigzag i16 field id follows
+            _, pos = _varint(raw, pos)
+        field += delta
+        if kind in (1, 2):  # bool true/false: no payload
+            continue
+        if kind in (3, 4, 5, 6):  # byte, i16, i32, i64
+            pos = pos + 1 if kind == 3 else _varint(raw, pos)[1]
+        elif kind == 8:  # binary
+            size, pos = _varint(raw, pos)
+            pos += size
+        elif kind == 12:  # struct
+            pos = _skip_struct(raw, pos)
+        else:
+            raise ValueError(f"unexpected Thrift type {kind} in the crypto metadata")
+
+
+def encryption_of(raw: bytes) -> tuple[str, bytes]:
+    """(algorithm, footer key metadata) recorded in a Parquet file with an encrypted footer.
+
+    Raises ``ValueError`` when ``raw`` is not such a file (no ``PARE`` magic) or its crypto metadata
+    does not parse.
+    """
+    if raw[-4:] != b"PARE" or raw[:4] != b"PARE":
+        raise ValueError("not a Parquet file with an encrypted footer (no PARE magic)")
+    footer_len = int.from_bytes(raw[-8:-4], "little")
+    pos = len(raw) - 8 - footer_len
+    if raw[pos] != 0x1C:  # field 1, struct
+        raise ValueError(f"FileCryptoMetaData does not start with its algorithm (byte {raw[pos]:#x})")
+    header = raw[pos + 1]
+    if header & 0x0F != 12 or header >> 4 not in _ALGORITHMS:
+        raise ValueError(f"unknown encryption algorithm field {header:#x}")
+    algorithm = _ALGORITHMS[header >> 4]
+    pos = _skip_struct(raw, pos + 2)  # the algorithm's own struct (aad prefix, flags)
+    pos = _skip_struct(raw, pos) if raw[pos] == 0 else pos  # STOP of the union
+    key_metadata = b""
+    if raw[pos] == 0x18:  # field 2 (delta 1 after the union), binary
+        size, start = _varint(raw, pos + 1)
+        key_metadata = raw[start : start + size]
+    return algorithm, key_metadata
+
+
+def metadata_of(raw: bytes) -> pq.FileMetaData:
+    """The footer metadata of an unencrypted Parquet file held in memory."""
+    return pq.ParquetFile(pa.BufferReader(raw)).metadata

@@ -40,7 +40,7 @@ class ValidationReport:
         return head + f" - {len(self.problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
 
 
-def _check_file(fs: Filesystem, f: ColumnGroupFile, report: ValidationReport) -> None:
+def _check_file(fs: Filesystem, f: ColumnGroupFile, columns: list[str], report: ValidationReport) -> None:
     if "://" in f.path:
         report.checked.append(f"{f.path}: external URI, not opened")
         return
@@ -49,7 +49,11 @@ def _check_file(fs: Filesystem, f: ColumnGroupFile, report: ValidationReport) ->
     except LoonError as e:
         report.problems.append(f"{f.path}: missing or unreadable ({e})")
         return
-    recorded = f.file_size
+    try:
+        recorded = f.file_size
+    except ValueError:
+        report.problems.append(f"{f.path}: recorded file_size {f.properties.get('file_size')!r} is not a number")
+        return
     if recorded is not None and recorded != size:
         report.problems.append(f"{f.path}: size {size} differs from recorded file_size {recorded}")
         return
@@ -58,15 +62,21 @@ def _check_file(fs: Filesystem, f: ColumnGroupFile, report: ValidationReport) ->
         return
     try:
         with EngineFile(fs.open_reader(f.path, size), size) as handle:
-            meta = pq.ParquetFile(handle).metadata
-            rows = meta.num_rows
+            parquet = pq.ParquetFile(handle)
+            rows = parquet.metadata.num_rows
+            names = parquet.schema_arrow.names
     except Exception as e:  # a damaged footer surfaces as any pyarrow error
         if "encrypt" in str(e).lower():
             report.checked.append(f"{f.path}: encrypted footer, range not checked")
             return
         report.problems.append(f"{f.path}: not a readable Parquet file ({type(e).__name__}: {e})")
         return
-    if f.end_index > rows:
+    # The engine refuses a group whose manifest names a column its files lack (a damaged name
+    # would otherwise read as all NULL): so does the check.
+    missing = [c for c in columns if c not in names]
+    if missing:
+        report.problems.append(f"{f.path}: lacks column(s) {missing} that the manifest lists for its group")
+    elif f.end_index > rows:
         report.problems.append(f"{f.path}: range ends at {f.end_index} but the file has {rows} rows")
     else:
         report.checked.append(f"{f.path}: {rows} rows, range [{f.start_index}, {f.end_index}) ok")
@@ -81,15 +91,27 @@ def validate(
     """Checks one version of a dataset (the latest by default) and returns a report.
 
     Checked: the manifest parses; every referenced file exists with its recorded size and is a
-    Parquet file whose row count covers its range; all column groups have equal row totals; with
-    ``deep``, every group is read end to end through the engine.
+    Parquet file whose row count covers its range and which holds every column the manifest
+    lists for its group; all column groups have equal row totals; with ``deep``, every group is
+    read end to end through the engine (which also checks each footer's recorded checksum).
+    Damaged input never raises: whatever goes wrong is a problem in the report.
     """
     report = ValidationReport(base_path)
+    try:
+        _validate(base_path, properties, version, deep, report)
+    except Exception as e:  # noqa: BLE001  (a damaged dataset must give a report, not an exception)
+        report.problems.append(f"validation stopped: {type(e).__name__}: {e}")
+    return report
+
+
+def _validate(
+    base_path: str, properties: Mapping[str, Any] | None, version: int, deep: bool, report: ValidationReport
+) -> None:
     try:
         report.version, manifest = open_manifest(base_path, properties, version)
     except LoonError as e:
         report.problems.append(f"manifest of version {version} cannot be read: {e}")
-        return report
+        return
     groups = manifest.column_groups
     report.num_groups = len(groups)
     report.num_files = len(groups.files)
@@ -100,7 +122,7 @@ def validate(
     with Filesystem(properties) as fs:
         for g in groups:
             for f in g.files:
-                _check_file(fs, f, report)
+                _check_file(fs, f, list(g.columns), report)
     if deep and report.ok:
         import pyarrow as pa
 
@@ -123,7 +145,6 @@ def validate(
                 if "encrypt" in str(e).lower():
                     continue
                 report.problems.append(f"group {i}: cannot be read ({type(e).__name__}: {e})")
-    return report
 
 
 def manifest_versions(base_path: str, properties: Mapping[str, Any] | None = None) -> list[int]:

@@ -9,11 +9,12 @@ exactly the rows of the successful commits. Used by the transaction notebook (th
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -311,3 +312,75 @@ def check_outcomes(outcomes: Sequence[CommitOutcome]) -> list[CommitOutcome]:
     versions = [o.version for o in ok]
     assert len(set(versions)) == len(versions), f"two commits reported the same version: {sorted(versions)}"
     return ok
+
+
+@dataclass
+class MixedEdit:
+    """One edit of ``interleave_appends_and_columns``: its kind, the version it landed as, its attempts."""
+
+    kind: str  # "append" | "column"
+    name: str  # rows "append<r>" or column "c<r>"
+    version: int
+    attempts: int
+
+
+def mixed_column_values(column: int, start: int, num_rows: int) -> pa.Array:
+    """Values of added column ``c<column>`` for rows ``start .. start+num_rows-1`` (by row position)."""
+    return pa.array([column * 1_000_000 + r for r in range(start, start + num_rows)], pa.int64())
+
+
+def _redo_until_committed(edit: Callable[[], int], limit: int) -> tuple[int, int]:
+    """Runs ``edit`` (which rewrites its data for the latest version and commits it) until it commits;
+    only 112 (a conflicting edit landed first) is retried. Returns (version, attempts)."""
+    for attempt in range(1, limit + 1):
+        try:
+            return edit(), attempt
+        except TransactionConflictError:
+            continue
+    raise AssertionError(f"edit did not commit in {limit} attempts")
+
+
+def interleave_appends_and_columns(
+    base_path: str, properties: Mapping[str, Any], rounds: int, rows: int, resolve: Resolve | int = Resolve.MERGE
+) -> list[MixedEdit]:
+    """Rounds of one append and one column addition started together on the same version.
+
+    An append and a column addition do not commute (the appended rows lack the new column, the new
+    column lacks the appended rows), so in each round one of them wins and the other gets 112 from
+    the engine; the loser does what a client must: rewrites its data for the new latest version
+    (appended rows with every column added so far; the column for every row) and commits again.
+    Returns the landed edits in version order.
+    """
+    props = dict(properties)
+    landed: list[MixedEdit] = []
+    lock = threading.Lock()
+
+    def append(r: int) -> int:
+        version, manifest = open_manifest(base_path, props)
+        start = manifest.num_rows
+        table = data.make_table(rows, offset=start)
+        added = [g.columns[0] for g in manifest.column_groups][1:]
+        for name in added:
+            table = table.append_column(name, mixed_column_values(int(name[1:]), start, rows))
+        patterns = ",".join(["id|name|value", *added])
+        wprops = {**props, "writer.policy": "schema_based", "writer.split.schema_based.patterns": patterns}
+        groups = write_dataset(base_path, table, wprops)
+        with Transaction(base_path, props, read_version=version, resolve=resolve) as txn:
+            txn.append_files(groups)
+        return txn.committed_version
+
+    def add_column(r: int) -> int:
+        version, manifest = open_manifest(base_path, props)
+        values = pa.table({f"c{r}": mixed_column_values(r, 0, manifest.num_rows)})
+        return add_columns(base_path, props, values, resolve, read_version=version)
+
+    def job(kind: str, r: int) -> None:
+        edit = (lambda: append(r)) if kind == "append" else (lambda: add_column(r))
+        version, attempts = _redo_until_committed(edit, 2 * rounds + 2)
+        with lock:
+            landed.append(MixedEdit(kind, f"append{r}" if kind == "append" else f"c{r}", version, attempts))
+
+    for r in range(rounds):
+        run_threads([functools.partial(job, "append", r), functools.partial(job, "column", r)])
+    return sorted(landed, key=lambda e: e.version)
+

@@ -15,7 +15,7 @@ GB = 1 << 30
 # Scale
 # --------------------------------------------------------------------------------------------
 
-# The seed's numbers (integration-test-design.md, "Stress Test Design"); ``full`` runs them as given.
+# The seed test design's stress sizes; ``full`` runs them as given.
 SEED: dict[str, Any] = {
     "row_counts": (1_000_000, 10_000_000, 100_000_000),
     "column_counts": (10, 50, 100, 500),
