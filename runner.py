@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
@@ -214,24 +215,27 @@ class Interrupt:
                   flush=True)  # fmt: skip
 
 
-def execute(jobs: list[Job], executor: Executor, exitfirst: bool) -> tuple[list[Outcome], list[Job], str]:
-    """Runs ``jobs``; returns the outcomes of started jobs, the jobs never started, and why it stopped early."""
+def execute(
+    jobs: list[Job], executor: Executor, exitfirst: bool, summarize: Callable[[Job, Outcome], report.NotebookResult]
+) -> tuple[dict[str, report.NotebookResult], list[Job], str]:
+    """Runs ``jobs``; returns the results of started jobs (by category, from ``summarize``), the jobs never
+    started, and why the run stopped early (empty when it did not)."""
     console = Console(jobs)
     interrupt = Interrupt()
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     pending = deque(jobs)
     started: list[Job] = []
-    outcomes: list[Outcome] = []
+    results: dict[str, report.NotebookResult] = {}
     stopped = ""
 
     def finished(outcome: Outcome) -> None:
         job = next(j for j in jobs if j.category == outcome.category)
         console.poll(job)
-        outcomes.append(outcome)
-        state = (
-            "interrupted" if outcome.interrupted else ("died: " + outcome.run_error if outcome.run_error else "done")
-        )
-        print(f"[{len(outcomes)}/{len(jobs)}] {outcome.category} {state} ({outcome.seconds:.1f} s)", flush=True)
+        result = results[job.category] = summarize(job, outcome)
+        print(f"[{len(results)}/{len(jobs)}] {job.category} ... {result.summary_line()} ({outcome.seconds:.1f} s)",
+              flush=True)  # fmt: skip
+        if result.crashed:
+            print(f"  kernel log: {job.log}", flush=True)
 
     try:
         while pending or executor.active():
@@ -255,7 +259,7 @@ def execute(jobs: list[Job], executor: Executor, exitfirst: bool) -> tuple[list[
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return outcomes, list(pending), stopped
+    return results, list(pending), stopped
 
 
 def selection_text(args: argparse.Namespace, lf_dir: Path | None) -> str:
@@ -348,6 +352,15 @@ def plan_run(args: argparse.Namespace, output_dir: Path) -> tuple[dict[str, Path
     return available, categories, lf_dir, only
 
 
+def summarize(job: Job, outcome: Outcome) -> report.NotebookResult:
+    """The result of a finished (or stopped) notebook: its executed notebook, progress and source."""
+    return report.collect(
+        outcome.ipynb, job.category, outcome.run_error, outcome.seconds, progress=job.progress,
+        planned=plan.planned_cases(job.source), selection=control.RunControl.from_json(job.control_file.read_text()),
+        interrupted=outcome.interrupted, stop_reason=outcome.stop_reason,
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["compare"]:
@@ -394,20 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             control_file = run_control.write(Path(kernel_dir) / f"{name}.control.json")
             jobs.append(Job(name, available[name], output_dir / f"{name}.ipynb", dict(parameters), timeout,
                             control_file, Path(run_control.progress), output_dir / "logs" / f"{name}.log"))  # fmt: skip
-        outcomes, never_started, stopped = execute(jobs, LocalProcessExecutor(args.jobs), args.exitfirst)
-        by_category = {o.category: o for o in outcomes}
-        results = []
-        for job in jobs:
-            outcome = by_category.get(job.category)
-            if outcome is None:
-                results.append(report.cancelled(job.category, job.output))
-                continue
-            selection = control.RunControl.from_json(job.control_file.read_text())
-            results.append(report.collect(
-                outcome.ipynb, job.category, outcome.run_error, outcome.seconds, progress=job.progress,
-                planned=plan.planned_cases(job.source), selection=selection, interrupted=outcome.interrupted,
-                stop_reason=outcome.stop_reason,
-            ))  # fmt: skip
+        finished, never_started, stopped = execute(jobs, LocalProcessExecutor(args.jobs), args.exitfirst, summarize)
+        results = [finished.get(job.category) or report.cancelled(job.category, job.output) for job in jobs]
 
     interrupted = stopped.startswith("interrupted")
     crashed = [nb.category for nb in results if nb.crashed]
@@ -429,10 +430,6 @@ def main(argv: list[str] | None = None) -> int:
         history_path = Path(args.history).resolve() if args.history else output_dir.parent / "history.sqlite"
     written = report.write_report(results, output_dir, run, history_path)
 
-    for nb in results:
-        print(f"{nb.category}: {nb.summary_line()}")
-        if nb.crashed:
-            print(f"  kernel log: {output_dir / 'logs' / (nb.category + '.log')}")
     print(
         f"{counts.line()}"
         + (f"; notebooks died: {', '.join(crashed)}" if crashed else "")

@@ -281,3 +281,12 @@ def test_kept_data_is_noted_on_the_failing_case(monkeypatch, tmp_path):
     assert result.data == ["/data/demo/test_x-123"]
     assert "dataset kept: /data/demo/test_x-123" in result.line
     assert not cases.keep_failed_data()  # only while a case runs
+
+
+def test_finish_under_the_runner_reports_instead_of_raising(monkeypatch, tmp_path, capsys):
+    _under_runner(monkeypatch, tmp_path)
+    suite = CaseSuite("demo")
+    suite.run(lambda: 1 / 0, name="test_bad")
+    summary = suite.finish()
+    assert [r.name for r in summary.failed] == ["test_bad"]
+    assert "1 of 1 cases failed: test_bad" in capsys.readouterr().out

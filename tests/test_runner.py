@@ -50,9 +50,12 @@ def full_run(tmp_path_factory):
 def test_run_with_a_dead_notebook_exits_3_and_reports_everything(full_run):
     proc, output = full_run
     assert proc.returncode == 3, proc.stdout + proc.stderr  # broken died (exit 3 beats a failed case's 1)
-    assert "failing: FAIL 1 of 5 cases failed: test_deliberately_fails, 2 skipped" in proc.stdout
-    assert "passing: PASS 3 of 3 cases" in proc.stdout
-    assert "broken: ERROR notebook died: In [5]: ZeroDivisionError: division by zero" in proc.stdout
+    assert "failing ... FAIL 1 of 5 cases failed: test_deliberately_fails, 2 skipped" in proc.stdout
+    assert "passing ... PASS 3 of 3 cases" in proc.stdout
+    assert "broken ... ERROR notebook died: In [5]: ZeroDivisionError: division by zero" in proc.stdout
+    assert f"kernel log: {output / 'logs' / 'broken.log'}" in proc.stdout
+    # Live progress: each case as it ends, before its notebook's line.
+    assert proc.stdout.index("FAIL test_deliberately_fails: AssertionError") < proc.stdout.index("failing ... FAIL")
     assert "6 passed, 1 failed, 2 errors, 2 skipped; notebooks died: broken" in proc.stdout
     assert f"report: {output / 'index.html'}" in proc.stdout
     for category in ["passing", "failing", "broken"]:
@@ -120,6 +123,21 @@ def test_executed_notebook_got_the_parameters(full_run):
     source = injected[0].source
     assert 'profile = "smoke"' in source and 'backend = "local"' in source
     assert str(REPO / "params" / "local.yaml") in source and str(output) in source
+
+
+def _error_banner_cells(path):
+    """Cells papermill tagged as its error banner (it points at the cell that raised)."""
+    nb = nbformat.read(path, as_version=4)
+    return [c for c in nb.cells if any("papermill-error-cell" in t for t in c.metadata.get("tags", []))]
+
+
+def test_error_banner_only_for_a_notebook_that_died(full_run):
+    _, output = full_run
+    # A failed case is reported in its own cell; finish() does not raise under the runner, so papermill's
+    # "exception encountered" banner does not point at the summary cell.
+    assert _error_banner_cells(output / "failing.ipynb") == []
+    assert "1 of 5 cases failed: test_deliberately_fails" in (output / "failing.html").read_text()
+    assert _error_banner_cells(output / "broken.ipynb")  # the cell that raised outside a case
 
 
 def test_collect_reads_the_executed_notebooks(full_run):

@@ -48,13 +48,24 @@ def results(output: Path) -> dict[str, dict]:
     return {c["name"]: c for nb in data["notebooks"] for c in nb["cases"]}
 
 
-def test_a_killed_kernel_names_the_running_case_and_the_cases_that_never_ran(tmp_path):
-    proc = run_runner("--notebooks-dir", str(TROUBLE), "--categories", "dies", "--output", str(tmp_path))
-    assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert "dies: ERROR notebook died: DeadKernelError: Kernel died in test_kernel_dies" in proc.stdout
-    junit.validate(tmp_path / "junit.xml")
-    cases = junit_cases(tmp_path)
-    assert set(cases) == {"test_before_the_crash", "test_kernel_dies", "test_never_reached", "test_never_reached_skip"}
+@pytest.fixture(scope="module")
+def trouble_run(tmp_path_factory):
+    """``dies`` (kernel killed mid-case) and ``keeps_data`` (fails with a dataset) in one run, --keep-data."""
+    base = tmp_path_factory.mktemp("trouble")
+    output, root = base / "report", base / "storage"
+    proc = run_runner("--notebooks-dir", str(TROUBLE), "--categories", "dies,keeps_data", "--keep-data",
+                      "--jobs", "2", "--output", str(output), env={"LOON_TEST_ROOT": str(root)})  # fmt: skip
+    return proc, output, root
+
+
+def test_a_killed_kernel_names_the_running_case_and_the_cases_that_never_ran(trouble_run):
+    proc, output, _ = trouble_run
+    assert proc.returncode == 3, proc.stdout + proc.stderr  # a kernel died (beats keeps_data's failure)
+    assert "dies ... ERROR notebook died: DeadKernelError: Kernel died in test_kernel_dies" in proc.stdout
+    junit.validate(output / "junit.xml")
+    cases = junit_cases(output)
+    dies = {"test_before_the_crash", "test_kernel_dies", "test_never_reached", "test_never_reached_skip"}
+    assert dies <= set(cases)
     assert cases["test_before_the_crash"].find("error") is None
     running = cases["test_kernel_dies"].find("error")
     assert running.get("message") == "DeadKernelError: Kernel died (while this case was running)"
@@ -62,18 +73,14 @@ def test_a_killed_kernel_names_the_running_case_and_the_cases_that_never_ran(tmp
         error = cases[name].find("error")
         assert error.get("type") == "NotRun", name
         assert "DeadKernelError: Kernel died in test_kernel_dies" in error.get("message")
-    page = (tmp_path / "index.html").read_text()
+    page = (output / "index.html").read_text()
     assert "test_kernel_dies" in page and "while this case was running" in page
     # The pseudo-case is not added when a case took the blame.
     assert "dies::notebook" not in cases
 
 
-def test_keep_data_keeps_a_failing_case_dataset_and_prints_it(tmp_path):
-    root = tmp_path / "storage"
-    output = tmp_path / "report"
-    proc = run_runner("--notebooks-dir", str(TROUBLE), "--categories", "keeps_data", "--keep-data",
-                      "--output", str(output), env={"LOON_TEST_ROOT": str(root)})  # fmt: skip
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+def test_keep_data_keeps_a_failing_case_dataset_and_prints_it(trouble_run):
+    proc, output, root = trouble_run
     kept = list((root / "integration-tests" / "keeps_data").glob("test_writes_then_fails-*"))
     assert len(kept) == 1 and (kept[0] / "evidence.txt").read_text() == "written before the failure"
     assert f"dataset kept: {kept[0]}" in proc.stdout
@@ -82,15 +89,34 @@ def test_keep_data_keeps_a_failing_case_dataset_and_prints_it(tmp_path):
     assert results(output)["test_writes_then_fails"]["data"] == [str(kept[0])]
     assert str(kept[0]) in (output / "index.html").read_text()
     assert f"dataset kept: {kept[0]}" in junit_cases(output)["test_writes_then_fails"].find("system-out").text
-    # The message carries the compared values (pytest's assertion rewriting in the kernel).
-    assert "assert ['evidence.txt'] == ['evidence.txt', 'missing.txt']" in proc.stdout
 
-    # Without --keep-data the failing case's dataset goes too.
-    proc = run_runner("--notebooks-dir", str(TROUBLE), "--categories", "keeps_data",
-                      "--output", str(output), env={"LOON_TEST_ROOT": str(root / "again")})  # fmt: skip
-    assert proc.returncode == 1
-    assert not list((root / "again" / "integration-tests" / "keeps_data").glob("*"))
-    assert "dataset kept" not in proc.stdout
+
+def test_rewritten_assert_reaches_console_cell_page_and_junit(trouble_run):
+    """A failing assert without a message carries the compared values everywhere it is reported."""
+    proc, output, _ = trouble_run
+    values = "assert ['evidence.txt'] == ['evidence.txt', 'missing.txt']"
+    assert f"FAIL test_writes_then_fails: AssertionError: {values}" in proc.stdout
+    nb = nbformat.read(output / "keeps_data.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "def test_writes_then_fails" in c.source)
+    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+    assert f"FAIL test_writes_then_fails: AssertionError: {values}" in text
+    assert values.replace("'", "&#39;") in (output / "index.html").read_text()
+    failure = junit_cases(output)["test_writes_then_fails"].find("failure")
+    assert failure.get("message").startswith(f"AssertionError: {values}")
+
+
+def test_a_timed_out_cell_is_an_error_of_its_case(tmp_path):
+    proc = run_runner("--notebooks-dir", str(TROUBLE), "--categories", "sleeps", "--timeout", "3",
+                      "--output", str(tmp_path))  # fmt: skip
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    found = results(tmp_path)
+    assert found["test_quick"]["status"] == "pass"
+    assert found["test_sleeps"]["status"] == "error"
+    assert (
+        "timed out" in found["test_sleeps"]["message"]
+        and "while this case was running" in found["test_sleeps"]["message"]
+    )
+    assert found["test_after_sleep"]["status"] == "error" and found["test_after_sleep"]["message"].startswith("not run")
 
 
 def _wait_for(predicate, seconds: float, what: str) -> None:
@@ -166,7 +192,7 @@ def test_bad_keyword_is_a_usage_error(tmp_path):
     assert proc.returncode == 2 and "matches no case" in proc.stderr
 
 
-def test_exitfirst_stops_at_the_first_failure(tmp_path):
+def test_exitfirst_stops_at_the_first_failure_and_lf_reruns_it(tmp_path):
     proc = run_runner("--notebooks-dir", str(FIXTURES), "--categories", "failing,passing", "-x",
                       "--jobs", "1", "--output", str(tmp_path))  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -180,22 +206,15 @@ def test_exitfirst_stops_at_the_first_failure(tmp_path):
     assert "test_config_is_local" not in found
     assert not (tmp_path / "passing.ipynb").exists()
 
-
-def test_last_failed_reruns_only_the_failed_cases(tmp_path):
-    first = run_runner("--notebooks-dir", str(FIXTURES), "--categories", "failing,passing", "--output", str(tmp_path))
-    assert first.returncode == 1
+    # --lf on that report (its own output directory by default): only the failed case runs.
     proc = run_runner("--notebooks-dir", str(FIXTURES), "--categories", "failing,passing", "--lf",
                       "--output", str(tmp_path))  # fmt: skip
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "--lf: 1 failed cases of" in proc.stdout
+    assert f"--lf: 1 failed cases of {tmp_path}" in proc.stdout
     found = results(tmp_path)
     assert {n for n, c in found.items() if c["status"] != "deselected"} == {"test_deliberately_fails"}
     assert not (tmp_path / "passing.ipynb").exists()  # no failed case there: not started
-    # From another report directory, and a directory without a report.
-    other = tmp_path.parent / (tmp_path.name + "-other")
-    proc = run_runner("--notebooks-dir", str(FIXTURES), "--lf", str(tmp_path), "--output", str(other))
-    assert proc.returncode == 1 and "--lf: 1 failed cases" in proc.stdout
-    proc = run_runner("--notebooks-dir", str(FIXTURES), "--lf", str(tmp_path / "nothing"), "--output", str(other))
+    proc = run_runner("--notebooks-dir", str(FIXTURES), "--lf", str(tmp_path / "nothing"), "--output", str(tmp_path))
     assert proc.returncode == 2 and "no earlier report" in proc.stderr
 
 
@@ -216,35 +235,25 @@ def test_unwritable_output_is_exit_2_with_a_clear_message(tmp_path):
 
 
 def test_stale_files_never_mix_into_a_new_report(tmp_path):
-    assert (
-        run_runner("--notebooks-dir", str(FIXTURES), "--categories", "passing", "--output", str(tmp_path)).returncode
-        == 0
-    )
-    assert (tmp_path / "passing.ipynb").exists() and (tmp_path / "plots" / "passing.png").exists()
-    proc = run_runner("--notebooks-dir", str(FIXTURES), "--categories", "failing", "--output", str(tmp_path))
+    output, root = tmp_path / "report", tmp_path / "storage"
+    proc = run_runner("--notebooks-dir", str(FIXTURES), "--categories", "passing", "--output", str(output))
+    assert proc.returncode == 0
+    assert (output / "passing.ipynb").exists() and (output / "plots" / "passing.png").exists()
+    proc = run_runner("--notebooks-dir", str(TROUBLE), "--categories", "keeps_data", "--output", str(output),
+                      env={"LOON_TEST_ROOT": str(root)})  # fmt: skip
     assert proc.returncode == 1
-    assert not (tmp_path / "passing.ipynb").exists() and not (tmp_path / "plots").exists()
-    page = (tmp_path / "index.html").read_text()
-    assert "test_parquet_round_trip" not in page and "test_deliberately_fails" in page
+    assert not (output / "passing.ipynb").exists() and not (output / "plots").exists()
+    page = (output / "index.html").read_text()
+    assert "test_parquet_round_trip" not in page and "test_writes_then_fails" in page
+    # Without --keep-data the failing case's dataset is removed like any other.
+    assert not list((root / "integration-tests" / "keeps_data").glob("*"))
+    assert "dataset kept" not in proc.stdout
 
 
 def test_help_documents_exit_codes():
     proc = subprocess.run([sys.executable, str(REPO / "runner.py"), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
     assert "3 a notebook died" in proc.stdout and "130 interrupted" in proc.stdout and "1 a case failed" in proc.stdout
-
-
-def test_rewritten_assert_reaches_the_executed_cell(tmp_path):
-    """The value-carrying message is in the case's own cell of the executed notebook."""
-    proc = run_runner("--notebooks-dir", str(TROUBLE), "--categories", "keeps_data", "--output", str(tmp_path))
-    assert proc.returncode == 1
-    nb = nbformat.read(tmp_path / "keeps_data.ipynb", as_version=4)
-    cell = next(c for c in nb.cells if c.cell_type == "code" and "def test_writes_then_fails" in c.source)
-    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
-    assert (
-        "FAIL test_writes_then_fails: AssertionError: assert ['evidence.txt'] == ['evidence.txt', 'missing.txt']"
-        in text
-    )
 
 
 @pytest.mark.parametrize("flag", ["--keep-data", "-x"])
