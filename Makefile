@@ -26,7 +26,7 @@ AZURITE_VERSION := 3.35.0
 EMULATORS_DIR := .emulators
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
-.PHONY: setup build report test lint test-engine test-python asan clean lab
+.PHONY: setup build report test lint test-engine test-python asan bench clean lab
 
 setup: .stamps/debian $(VENV)/.requirements build $(VENV)/.loon-installed $(JUNIT_XSD) $(EMULATORS_DIR)/.azurite-$(AZURITE_VERSION)
 
@@ -92,11 +92,28 @@ lint: $(VENV)/.requirements
 test-engine: build
 	cd $(BUILD_DIR) && ctest --output-on-failure
 
-# LOON_REQUIRE_EMULATORS: the object-store tests fail instead of skipping when an emulator is missing.
-test-python: setup
-	PYTHONPATH=$(abspath lib)$${PYTHONPATH:+:$$PYTHONPATH} LOON_REQUIRE_EMULATORS=1 $(PY) -m pytest tests -q
+# Ray, optional for users (the cluster commit race), is needed by the tests.
+$(VENV)/.distributed: requirements-distributed.txt $(VENV)/.requirements
+	@$(STEP) "Ray (requirements-distributed.txt)" $(PY) -m pip install -q -r requirements-distributed.txt
+	@touch $@
+
+# LOON_REQUIRE_EMULATORS / LOON_REQUIRE_RAY: the object-store and Ray tests fail instead of skipping
+# when an emulator or Ray is missing.
+test-python: setup $(VENV)/.distributed
+	PYTHONPATH=$(abspath lib)$${PYTHONPATH:+:$$PYTHONPATH} LOON_REQUIRE_EMULATORS=1 LOON_REQUIRE_RAY=1 $(PY) -m pytest tests -q
 
 test: setup lint test-engine test-python
+
+# Benchmarks of the workloads that matter beside Lance and pyarrow (benchmarks/bench_workloads.py):
+# prints ratios and appends the figures to reports/bench/<time>-workloads.jsonl for the run history.
+# BENCH_ARGS passes options, e.g. `make bench BENCH_ARGS="--rows 200000 --only take"`.
+BENCH_ARGS ?=
+bench: setup $(VENV)/.bench-requirements
+	$(PY) benchmarks/bench_workloads.py $(BENCH_ARGS)
+
+$(VENV)/.bench-requirements: requirements-bench.txt $(VENV)/.requirements
+	$(PY) -m pip install -q -c requirements.txt -r requirements-bench.txt
+	@touch $@
 
 # The engine's C++ tests under AddressSanitizer (leaks and invalid accesses fail the run).
 asan: .stamps/debian $(VENV)/.requirements

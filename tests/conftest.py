@@ -94,3 +94,24 @@ def remote(request, emulator_pool) -> RemoteStore:
     """Each emulator in turn, with a fresh prefix in its bucket."""
     emu = emulator_pool(request.param)
     return RemoteStore(emu, loon.Properties(emu.properties()), f"t-{uuid.uuid4().hex[:10]}")
+
+
+# ---- Ray (optional dependency) -----------------------------------------------------------------
+# One local Ray cluster (2 CPUs) per test session, started by the first test that asks for it (its
+# start-up costs 15-20 s) and shut down at the end. Without Ray
+# installed the tests skip, unless LOON_REQUIRE_RAY=1 (set by `make test`, which installs it).
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray cluster with 2 CPUs; yields its GCS address (for other drivers, e.g. runner.py)."""
+    from loon.suite import raycluster
+
+    try:
+        raycluster.import_ray()
+    except raycluster.RayUnavailable as exc:
+        if os.environ.get("LOON_REQUIRE_RAY") == "1":
+            pytest.fail(f"Ray required but unavailable: {exc}")
+        pytest.skip(str(exc))
+    with raycluster.cluster(num_cpus=2) as ray:
+        yield ray.get_runtime_context().gcs_address

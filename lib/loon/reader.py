@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,14 @@ KeyRetriever = Callable[[bytes], bytes | None]
 
 
 _INT64_MAX = np.iinfo(np.int64).max
+
+
+def default_parallelism() -> int:
+    """Threads a take uses unless told otherwise: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # platforms without sched_getaffinity
+        return max(1, os.cpu_count() or 1)
 
 
 def _int64_array(values: Sequence[int]) -> Any:
@@ -122,8 +131,16 @@ class Reader(OwnedHandle):
         """All rows of the projected columns as one table."""
         return self.iter_batches(predicate).read_all()
 
-    def take(self, indices: Sequence[int], columns: Sequence[str] | None = None, parallelism: int = 1) -> pa.Table:
-        """Rows at global ``indices`` (0-based across the dataset), in the order given."""
+    def take(
+        self, indices: Sequence[int], columns: Sequence[str] | None = None, parallelism: int | None = None
+    ) -> pa.Table:
+        """Rows at global ``indices`` (0-based across the dataset), in the order given.
+
+        ``parallelism`` (threads reading at once) defaults to the machine's CPU count; the engine
+        uses no more than there are runs of row groups to read.
+        """
+        if parallelism is None:
+            parallelism = default_parallelism()
         idx = _int64_array(indices)
         names = _Columns(columns)
         out_arrays = ffi.new("struct ArrowArray**")

@@ -19,18 +19,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import LoonError, TransactionConflictError, TransactionExhaustedRetryError
-from ..transaction import LATEST, Resolve, Transaction, open_manifest, read_dataset
+from ..transaction import LATEST, Resolve, Transaction, latest_version, open_manifest, read_dataset
 from ..writer import write_dataset
-from . import data
+from . import checks, data
 
 __all__ = [
     "CommitOutcome",
     "add_column_outcome",
     "add_columns",
     "append_rows",
+    "check_committed",
     "check_outcomes",
     "column_values",
     "expected_with_columns",
@@ -198,9 +200,16 @@ def _main(argv: Sequence[str]) -> int:
     """``python -m loon.suite.workloads '<json args>'``: one committer process; prints outcomes as JSON.
 
     Args: base_path, properties, committer, commits, num_rows, resolve, retry_limit, attempts, and
-    start_at (a ``time.time()`` to wait for, so that processes started one by one commit together).
+    start_at (a ``time.time()`` to wait for, so that processes started one by one commit together) or
+    go_on_stdin (print ``ready`` once the engine is loaded, then wait for a line on stdin).
     """
     args = json.loads(argv[0])
+    if args.get("go_on_stdin"):
+        from .._ffi import library_info
+
+        library_info()  # the engine loaded before the start signal, as the Ray committers do
+        print("ready", flush=True)
+        sys.stdin.readline()
     delay = float(args.get("start_at", 0)) - time.time()
     if delay > 0:
         time.sleep(delay)
@@ -314,6 +323,45 @@ def check_outcomes(outcomes: Sequence[CommitOutcome]) -> list[CommitOutcome]:
     return ok
 
 
+def check_committed(
+    base_path: str,
+    properties: Mapping[str, Any],
+    outcomes: Sequence[CommitOutcome],
+    base_version: int = 0,
+    base: pa.Table | None = None,
+) -> list[CommitOutcome]:
+    """The end-state checks of a concurrent commit run (threads, processes or cluster nodes alike).
+
+    Beyond ``check_outcomes``: the successful commits hold the versions right after ``base_version``
+    without a gap, the latest version is the last of them (no commit that reported failure was
+    published), every committed row is in the dataset exactly once and nothing else is (``base``
+    aside), and the dataset equals ``expected_table``. Returns the successes.
+    """
+    ok = check_outcomes(outcomes)
+    versions = sorted(o.version or 0 for o in ok)
+    contiguous = list(range(base_version + 1, base_version + len(ok) + 1))
+    assert versions == contiguous, (
+        f"versions of the {len(ok)} successful commits are not {base_version + 1}..{base_version + len(ok)}: "
+        f"missing {sorted(set(contiguous) - set(versions))[:5]}, extra {sorted(set(versions) - set(contiguous))[:5]}"
+    )
+    latest = latest_version(base_path, properties)
+    assert latest == contiguous[-1], f"latest version is {latest}, the last successful commit wrote {contiguous[-1]}"
+    got = read_dataset(base_path, data.SCHEMA, properties)
+    ids, counts = np.unique(got.column("id").to_numpy(), return_counts=True)
+    duplicated = ids[counts > 1]
+    assert not len(duplicated), f"{len(duplicated)} ids stored more than once, e.g. {duplicated[:3].tolist()}"
+    committed = np.concatenate(
+        [np.arange(o.first_id, o.first_id + o.num_rows, dtype=np.int64) for o in ok]
+        + ([base.column("id").to_numpy()] if base is not None else [])
+    )
+    lost = np.setdiff1d(committed, ids)
+    assert not len(lost), f"{len(lost)} rows of successful commits are missing, e.g. ids {lost[:3].tolist()}"
+    stray = np.setdiff1d(ids, committed)
+    assert not len(stray), f"{len(stray)} rows of no successful commit are stored, e.g. ids {stray[:3].tolist()}"
+    checks.assert_tables_equal(got, expected_table(outcomes, base))
+    return ok
+
+
 @dataclass
 class MixedEdit:
     """One edit of ``interleave_appends_and_columns``: its kind, the version it landed as, its attempts."""
@@ -383,4 +431,3 @@ def interleave_appends_and_columns(
     for r in range(rounds):
         run_threads([functools.partial(job, "append", r), functools.partial(job, "column", r)])
     return sorted(landed, key=lambda e: e.version)
-
