@@ -174,19 +174,40 @@ def test_throughput_trend_over_runs(tmp_path):
 
 
 def test_bench_json_lines_are_ingested_once(tmp_path):
+    """Lines in the format benchmarks/README.md documents (bench_workloads.py writes them)."""
     bench = tmp_path / "bench"
     bench.mkdir()
-    (bench / "write_scan.jsonl").write_text(
-        json.dumps(
-            {"benchmark": "write_scan", "time": "2026-12-02T01:00:00", "loon_mb_s": 210.5, "ratio": 1.1, "ok": True}
-        )
-        + "\nnot json\n"
+    figure = {"run": "2026-12-02T01:00:00Z", "bench": "workloads", "section": "take", "name": "take k=10",
+              "peer": "lance", "loon_wall_s": 0.002, "ratio_wall": 0.8, "target": 1.0, "ok": True}  # fmt: skip
+    untargeted = dict(figure, section="scan", name="scan all", ratio_wall=1.3, target=None)
+    (bench / "2026-12-02T01:00:00Z-workloads.jsonl").write_text(
+        json.dumps(figure) + "\n" + json.dumps(untargeted) + "\nnot json\n"
     )
     with history.History(tmp_path / "h.sqlite") as store:
-        assert store.ingest_bench(bench) == 2
+        assert store.ingest_bench(bench) == 5  # loon_wall_s, ratio_wall, target; loon_wall_s, ratio_wall
         assert store.ingest_bench(bench) == 0  # already read
         rows = store.bench_rows()
-    assert {(r["benchmark"], r["metric"], r["value"]) for r in rows} == {
-        ("write_scan", "loon_mb_s", 210.5),
-        ("write_scan", "ratio", 1.1),
+        latest = store.latest_bench()
+    assert {(r["benchmark"], r["metric"], r["value"]) for r in rows if r["metric"] == "ratio_wall"} == {
+        ("workloads/take/take k=10 vs lance", "ratio_wall", 0.8),
+        ("workloads/scan/scan all vs lance", "ratio_wall", 1.3),
     }
+    assert [(b["benchmark"], b["value"], b["target"]) for b in latest] == [
+        ("workloads/scan/scan all vs lance", 1.3, None),
+        ("workloads/take/take k=10 vs lance", 0.8, 1.0),
+    ]
+
+
+def test_index_shows_the_latest_benchmark_run(tmp_path):
+    reports = tmp_path / "reports"
+    (reports / "bench").mkdir(parents=True)
+    line = {"run": "2026-12-02T01:00:00Z", "bench": "workloads", "section": "take", "name": "take k=10",
+            "peer": "lance", "ratio_wall": 1.7, "target": 1.0}  # fmt: skip
+    (reports / "bench" / "w.jsonl").write_text(json.dumps(line) + "\n")
+    nb = _result("a", [("test_x", "pass")], 100)
+    written = report.write_report(
+        [nb], reports / "latest", report.RunInfo("local", "smoke"), reports / "history.sqlite"
+    )
+    page = written.index.read_text()
+    section = page[page.index('id="benchmarks"') :]
+    assert "workloads/take/take k=10 vs lance" in section and "1.70" in section and "1.00" in section

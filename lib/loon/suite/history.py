@@ -118,6 +118,8 @@ class Changes:
     other: list[CaseChange] = field(default_factory=list)
     """Other status changes (e.g. pass -> skip)."""
     trends: list[Trend] = field(default_factory=list)
+    bench: list[dict[str, Any]] = field(default_factory=list)
+    """The latest benchmark run's loon/peer wall-time ratios (``History.latest_bench``)."""
 
     @property
     def case_changes(self) -> bool:
@@ -173,6 +175,12 @@ def _rate(bytes_: int, rows: int, seconds: float) -> tuple[float, str]:
     if bytes_:
         return bytes_ / 1e6 / seconds, "MB/s"
     return rows / seconds, "rows/s"
+
+
+def _bench_label(obj: dict[str, Any], default: str) -> str:
+    label = "/".join(str(obj[key]) for key in ("bench", "section", "name") if obj.get(key))
+    label = label or str(obj.get("benchmark") or default)
+    return f"{label} vs {obj['peer']}" if obj.get("peer") else label
 
 
 class History:
@@ -302,9 +310,11 @@ class History:
     def ingest_bench(self, bench_dir: str | Path) -> int:
         """Reads every ``*.jsonl`` under ``bench_dir`` (benchmark results, one JSON object a line).
 
-        Each numeric field of an object becomes one row (metric = field name), labelled by the object's
-        ``benchmark``/``name`` field and its ``time``/``timestamp`` field when present. Lines already read
-        are skipped; returns how many rows were added.
+        The format is the one ``benchmarks/README.md`` documents: each object is one figure with ``run``
+        (UTC start of the benchmark run), ``bench``, ``section``, ``name``, ``peer`` and numeric fields
+        (``loon_wall_s``, ``ratio_wall``, ``target`` ...). Each numeric field becomes one row (metric = field
+        name) labelled ``bench/section/name vs peer``. Lines already read are skipped; returns how many rows
+        were added.
         """
         bench_dir = Path(bench_dir)
         if not bench_dir.is_dir():
@@ -320,8 +330,8 @@ class History:
                     if not isinstance(obj, dict):
                         continue
                     line_hash = hashlib.sha256(line.encode()).hexdigest()[:16]
-                    name = str(obj.get("benchmark") or obj.get("name") or path.stem)
-                    recorded = str(obj.get("time") or obj.get("timestamp") or obj.get("started") or "")
+                    name = _bench_label(obj, path.stem)
+                    recorded = str(obj.get("run") or obj.get("time") or obj.get("timestamp") or "")
                     for metric, value in obj.items():
                         if isinstance(value, int | float) and not isinstance(value, bool):
                             cursor = self.db.execute(
@@ -334,3 +344,14 @@ class History:
 
     def bench_rows(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.db.execute("SELECT * FROM bench ORDER BY source, recorded, benchmark")]
+
+    def latest_bench(self, metric: str = "ratio_wall") -> list[dict[str, Any]]:
+        """``metric`` of each figure of the latest benchmark run, with its ``target`` when it has one."""
+        rows = self.db.execute(
+            "SELECT b.benchmark, b.value, b.recorded, t.value AS target FROM bench b"
+            " LEFT JOIN bench t ON t.source = b.source AND t.line_hash = b.line_hash AND t.metric = 'target'"
+            " WHERE b.metric = ? AND b.recorded = (SELECT MAX(recorded) FROM bench WHERE metric = ?)"
+            " ORDER BY b.benchmark",
+            (metric, metric),
+        )
+        return [dict(row) for row in rows]

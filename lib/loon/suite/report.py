@@ -498,6 +498,7 @@ def write_report(
             changes = store.changes(run_id)
             # Benchmark results (benchmarks/ writes JSON lines under reports/bench/) join the history too.
             store.ingest_bench(Path(history_path).parent / "bench")
+            changes.bench = store.latest_bench()
         finally:
             store.close()
     return Written(index.write_index(results, output_dir, run, changes), junit_path, results_path, changes)
