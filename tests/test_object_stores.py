@@ -154,6 +154,10 @@ def test_cache_keys_on_the_whole_configuration(remote):
         a.write(remote.path("x"), b"1")
         assert b.metrics()["write_count"] == 1
         assert c.metrics()["write_count"] == 0
+    loon.close_filesystems()  # empties the cache: the next handle is a new instance
+    with loon.Filesystem(remote.props) as d:
+        assert d.metrics()["write_count"] == 0
+        assert d.read_all(remote.path("x")) == b"1"
 
 
 def test_external_table_on_object_store(remote):
@@ -284,6 +288,39 @@ def test_unreachable_endpoint_fails_within_the_timeout(remote):
 
 
 BAD_ADDRESSES = ["127.0.0.1:notaport", "http://", "ftp://127.0.0.1:9", "127.0.0.1:9000/path", "host name:1", "h:99999"]
+
+
+def test_silent_endpoint_times_out(remote):
+    """A server that accepts connections and never answers: bounded by fs.request_timeout_ms."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    try:
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        props = loon.Properties(
+            {**remote.emulator.properties(), "fs.address": address, "fs.request_timeout_ms": "1000"}
+        )
+        start = time.monotonic()
+        code, msg = code_of(lambda: loon.Filesystem(props).write("k", b"x"))
+        assert code in (107, 108, 110), msg
+        assert address in msg
+
+        def conditional_write() -> None:
+            with loon.Filesystem(props) as fs:
+                w = fs.open_writer("k2", conditional=True)
+                try:
+                    w.write(b"y")
+                    w.close()
+                finally:
+                    w.destroy()
+
+        code, msg = code_of(conditional_write)
+        assert code == 108, msg
+        assert time.monotonic() - start < 90
+    finally:
+        silent.close()
 
 
 @pytest.mark.parametrize("address", BAD_ADDRESSES)

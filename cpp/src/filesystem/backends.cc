@@ -71,7 +71,7 @@ arrow::Result<arrow::fs::S3Options> S3OptionsOf(const RemoteConfig& c) {
   } else {
     o.ConfigureAnonymousCredentials();
   }
-  o.region = c.region.empty() ? "us-east-1" : c.region;
+  o.region = !c.region.empty() ? c.region : (c.cloud_provider == "gcp" ? "auto" : "us-east-1");
   if (!(c.cloud_provider == "aws" && c.host == "s3.amazonaws.com")) o.endpoint_override = c.host;
   o.scheme = c.scheme;
   o.force_virtual_addressing = c.use_virtual_host;

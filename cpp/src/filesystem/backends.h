@@ -2,7 +2,7 @@
 // GcsFileSystem and AzureFileSystem in libarrow) configured from a RemoteConfig.
 //
 // How the `fs.*` keys map (the README's "Object stores" section lists the same):
-//   S3    region (empty: us-east-1), endpoint_override = fs.address (none for s3.amazonaws.com),
+//   S3    region (empty: us-east-1; GCS XML API: auto), endpoint_override = fs.address (none for s3.amazonaws.com),
 //         scheme from the address or fs.use_ssl, force_virtual_addressing = fs.use_virtual_host,
 //         connect and request timeouts = fs.request_timeout_ms, tls_ca_file_path = fs.ssl_ca_cert,
 //         fs.background_writes, credentials: fs.use_iam (+ fs.role_arn/session_name/external_id/

@@ -135,9 +135,11 @@ class CurlPut : public ConditionalPut {
     Response response;
     char error[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    if (method != "GET") {
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    }
     headers.Add("Expect:");  // no 100-continue round trip
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -277,6 +279,21 @@ class GcsNativePut : public CurlPut {
   }
 };
 
+// Not a publisher: reuses the bounded request of CurlPut to see whether the endpoint answers.
+class EndpointProbe : public CurlPut {
+ public:
+  explicit EndpointProbe(RemoteConfig c) : CurlPut(std::move(c)) {}
+  arrow::Status Run() {
+    CurlList headers;
+    return Perform("GET", c_.Endpoint() + "/", headers, "", "probe of the endpoint [" + c_.Describe() + "]").status();
+  }
+
+ protected:
+  arrow::Result<Response> Send(const std::string&, const uint8_t*, int64_t, const std::string&) override {
+    return arrow::Status::Invalid("not a publisher");
+  }
+};
+
 // Stores where no create-only write can be sent.
 class RefusedPut : public ConditionalPut {
  public:
@@ -290,6 +307,8 @@ class RefusedPut : public ConditionalPut {
 };
 
 }  // namespace
+
+arrow::Status ProbeEndpoint(const RemoteConfig& c) { return EndpointProbe(c).Run(); }
 
 std::unique_ptr<ConditionalPut> MakeConditionalPut(const RemoteConfig& c) {
   switch (c.protocol) {

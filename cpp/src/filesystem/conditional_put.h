@@ -37,8 +37,14 @@ class ConditionalPut {
   virtual arrow::Status PutIfAbsent(const std::string& key, const uint8_t* data, int64_t size) = 0;
 };
 
-// The publisher for `c`'s store, or NotImplemented-free: stores without a create-only write get
-// a publisher that refuses with code 9 naming the reason.
+// The publisher for `c`'s store; stores without a create-only write get a publisher that refuses
+// with code 9 naming the reason.
 std::unique_ptr<ConditionalPut> MakeConditionalPut(const RemoteConfig& c);
+
+// One GET of the endpoint's root, bounded like every request here: OK on any HTTP answer, else
+// 107 (refused, unresolvable) or 108 (no answer within fs.request_timeout_ms). Arrow's GCS and
+// Azure filesystems have no timeout options (a silent endpoint held a call for minutes), so those
+// stores are probed once per filesystem instance before use.
+arrow::Status ProbeEndpoint(const RemoteConfig& c);
 
 }  // namespace loon::fs

@@ -354,8 +354,9 @@ arrow::Status ObjectStoreFileSystem::CreateDir(const std::string& path, bool rec
 
 arrow::Result<std::shared_ptr<LoonFileSystem>> MakeObjectStoreFileSystem(const RemoteConfig& c) {
   auto config = std::make_shared<const RemoteConfig>(c);
-  auto made = MakeArrowFileSystem(c);
+  auto made = MakeArrowFileSystem(c);  // checks the credentials' form (code 7) before any request
   if (!made.ok()) return MapRemoteError(c, made.status());
+  if (c.protocol != Protocol::kS3) ARROW_RETURN_NOT_OK(ProbeEndpoint(c));  // S3 has its own timeouts
   return std::static_pointer_cast<LoonFileSystem>(std::make_shared<ObjectStoreFileSystem>(config, *made));
 }
 

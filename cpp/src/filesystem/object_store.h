@@ -58,8 +58,9 @@ class ObjectStoreFileSystem : public LoonFileSystem {
   std::atomic<bool> bucket_seen_{false};
 };
 
-// The object-store filesystem of `c` (no request is sent: a bad endpoint, bucket or credential
-// shows at the first operation, with its code).
+// The object-store filesystem of `c`. GCS and Azure endpoints are probed first (ProbeEndpoint:
+// an unreachable or silent endpoint fails here, bounded by fs.request_timeout_ms); a bad bucket or
+// credential shows at the first operation, with its code.
 arrow::Result<std::shared_ptr<LoonFileSystem>> MakeObjectStoreFileSystem(const RemoteConfig& c);
 
 // Attaches the code of the failure's cause and the store's description to a status from Arrow.

@@ -29,7 +29,7 @@ from .._ffi import library_info
 from ..capability import Capabilities, capabilities
 from ..column_groups import ColumnGroups
 from ..faults import fault_injection_enabled
-from .cases import CaseResult, CaseSuite, Skip, Summary, publish_engine
+from .cases import Case, CaseResult, CaseSuite, Skip, Summary, publish_engine
 from .config import BackendConfig, Profile, try_load
 from .storage import CaseDataset, Storage
 from .throughput import ThroughputRecorder
@@ -83,10 +83,15 @@ class Session:
         return self.suite.run(func, name)
 
     def case(self, func: Callable[[], Any] | None = None, *, name: str | None = None) -> Any:
-        """Decorator: runs the function now as a case (``@suite.case`` or ``@suite.case(name=...)``)."""
+        """Decorator: runs the function now as a case (``@suite.case`` or ``@suite.case(name=...)``).
+
+        Returns a ``Case``: calling it runs the case again (its new result replaces the old one).
+        """
         if func is None:
-            return lambda f: self.run(f, name)
-        return self.run(func, name)
+            return lambda f: self.case(f, name=name)
+        case_name = name or func.__name__
+        self.run(func, case_name)
+        return Case(self.suite, func, case_name, run=self.run)
 
     def skip_case(self, name: str, reason: str) -> None:
         self.suite.skip_case(name, reason)

@@ -9,7 +9,8 @@ hands each case a dataset named after the case::
 
 The path is ``<base_path>/<category>/<case>-<uuid>``: fresh per call, so reruns and parallel
 notebooks never share data. It is emptied before the case (in case a previous run died) and
-removed afterwards unless ``keep=True`` (useful when debugging in Jupyter).
+removed afterwards unless ``keep=True`` (useful when debugging in Jupyter), or unless the case fails
+under the runner's ``--keep-data``: then its location is recorded with the failure and printed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..properties import Properties
 from ..reader import Reader
 from ..transaction import LATEST, commit_groups, open_manifest, read_dataset
 from ..writer import write_dataset
-from . import data
+from . import cases, data
 from .config import BackendConfig
 from .fault_cases import assert_intact
 from .workloads import add_columns
@@ -121,9 +122,21 @@ class Storage:
         self._remove(path)
         try:
             yield CaseDataset(path, dict(self.cfg.properties))
-        finally:
-            if not self.keep:
+        except BaseException:
+            if cases.keep_failed_data():
+                cases.note_kept_data(self.location(path))
+            elif not self.keep:
                 self._remove(path)
+            raise
+        if not self.keep:
+            self._remove(path)
+
+    def location(self, path: str) -> str:
+        """Where a dataset path is for a person: the local directory, or the backend's URI."""
+        if self.cfg.is_local:
+            return str(self.local_path(path))
+        bucket = self.cfg.properties.get("fs.bucket_name", "")
+        return f"{self.cfg.storage_type}://{bucket + '/' if bucket else ''}{path}"
 
     def local_path(self, path: str) -> Path:
         """The local filesystem path of a dataset path (local backend only)."""
