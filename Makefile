@@ -93,7 +93,7 @@ lint: $(VENV)/.requirements
 test-engine: build
 	cd $(BUILD_DIR) && ctest --output-on-failure
 
-# Ray, optional for users (the cluster commit race), is needed by the tests.
+# Ray, optional for users (runner.py --executor ray, the cluster commit race), is needed by the tests.
 $(VENV)/.distributed: requirements-distributed.txt $(VENV)/.requirements
 	@$(STEP) "Ray (requirements-distributed.txt)" $(PY) -m pip install -q -r requirements-distributed.txt
 	@touch $@

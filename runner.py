@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs the suite's notebooks with papermill and writes the report.
 
-    python runner.py [--backend local] [--params FILE] [--categories write_read,...]
+    python runner.py [--backend local ...] [--params FILE] [--categories write_read,...]
                      [--profile smoke|ci|full] [--jobs N] [--output reports/latest]
+                     [--executor local|ray] [--ray-address ADDR] [--ray-runtime-env JSON]
                      [-k EXPRESSION] [-x] [--lf [REPORT_DIR]] [--keep-data]
                      [--notebooks-dir notebooks/] [--timeout SECONDS] [--history FILE | --no-history]
     python runner.py compare REPORT_A REPORT_B [--output FILE]
@@ -12,6 +13,15 @@ directory (emptied first: a report never mixes with an earlier one) keeps every 
 (``<category>.ipynb``) and its HTML, ``index.html``, ``junit.xml``, ``results.json`` and the notebooks'
 progress files. Each run is also added to the history (``history.sqlite`` beside the output directory),
 and the index page shows what changed against the previous comparable run.
+
+Several ``--backend`` values (repeated or comma-separated) run the matrix in one go: every notebook on
+every backend, all queued at once. Each backend then gets its own report in ``<output>/<backend>/``
+(the same files as a one-backend run, recorded in the history as a run of that backend), and
+``<output>/index.html`` and ``<output>/junit.xml`` put the backends side by side.
+
+``--executor ray`` runs each (notebook, backend) execution as a task on a Ray cluster: the one at
+``--ray-address``, or a local one started for the run and shut down after it (see
+``loon.suite.ray_executor``; Ray is an optional dependency: ``pip install '.[distributed]'``).
 
 Selecting cases, as with pytest: ``-k`` takes a pytest expression over case names (a word matches a
 case whose name or category contains it), ``--lf`` runs the cases that failed in a report directory
@@ -27,9 +37,11 @@ index and JUnit still cover what finished.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -38,15 +50,17 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parent
 LIB = REPO / "lib"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))  # the suite library, whether or not it is pip-installed
 
-from loon.suite import config, control, emulators, plan, report  # noqa: E402  (needs the sys.path entry above)
+from loon.suite import config, control, emulators, matrix, plan, raycluster, report  # noqa: E402  (needs the sys.path entry above)
 from loon.suite.executor import KERNEL_NAME, Executor, Job, LocalProcessExecutor, Outcome  # noqa: E402
 
 # The order of the report; notebooks not listed here follow alphabetically.
@@ -215,27 +229,24 @@ class Interrupt:
                   flush=True)  # fmt: skip
 
 
-def execute(
-    jobs: list[Job], executor: Executor, exitfirst: bool, summarize: Callable[[Job, Outcome], report.NotebookResult]
-) -> tuple[dict[str, report.NotebookResult], list[Job], str]:
-    """Runs ``jobs``; returns the results of started jobs (by category, from ``summarize``), the jobs never
-    started, and why the run stopped early (empty when it did not)."""
+def execute(jobs: list[Job], executor: Executor, exitfirst: bool) -> tuple[list[Outcome], list[Job], str]:
+    """Runs ``jobs``; returns the outcomes of started jobs, the jobs never started, and why it stopped early."""
     console = Console(jobs)
     interrupt = Interrupt()
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     pending = deque(jobs)
     started: list[Job] = []
-    results: dict[str, report.NotebookResult] = {}
+    outcomes: list[Outcome] = []
     stopped = ""
 
     def finished(outcome: Outcome) -> None:
         job = next(j for j in jobs if j.category == outcome.category)
         console.poll(job)
-        result = results[job.category] = summarize(job, outcome)
-        print(f"[{len(results)}/{len(jobs)}] {job.category} ... {result.summary_line()} ({outcome.seconds:.1f} s)",
-              flush=True)  # fmt: skip
-        if result.crashed:
-            print(f"  kernel log: {job.log}", flush=True)
+        outcomes.append(outcome)
+        state = (
+            "interrupted" if outcome.interrupted else ("died: " + outcome.run_error if outcome.run_error else "done")
+        )
+        print(f"[{len(outcomes)}/{len(jobs)}] {outcome.category} {state} ({outcome.seconds:.1f} s)", flush=True)
 
     try:
         while pending or executor.active():
@@ -259,7 +270,7 @@ def execute(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return results, list(pending), stopped
+    return outcomes, list(pending), stopped
 
 
 def selection_text(args: argparse.Namespace, lf_dir: Path | None) -> str:
@@ -282,11 +293,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="exit codes:\n  0 passed\n  1 a case failed\n  2 usage or configuration error\n"
         "  3 a notebook died\n  130 interrupted",
     )
-    parser.add_argument("--backend", help="backend name: picks params/<backend>.yaml (default: local)")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        help="backend name: picks params/<backend>.yaml (default: local); repeat or comma-separate for several",
+    )
     parser.add_argument("--params", help="params file (overrides --backend and TEST_CONFIG_FILE)")
     parser.add_argument("--categories", help="comma-separated notebooks to run (default: all but stress)")
     parser.add_argument("--profile", default="ci", choices=sorted(config.PROFILES), help="data size (default: ci)")
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (default: 1)")
+    parser.add_argument(
+        "--jobs", type=int, help="notebooks run in parallel (default: 1; with --executor ray: all, as the cluster fits)"
+    )
+    parser.add_argument(
+        "--executor", choices=("local", "ray"), default="local",
+        help="where notebooks run: processes on this machine (default) or tasks on a Ray cluster",
+    )  # fmt: skip
+    parser.add_argument("--ray-address", help="Ray cluster to use (default: start a local one for the run)")
+    parser.add_argument(
+        "--ray-runtime-env", metavar="JSON", help='Ray runtime_env for the tasks, e.g. \'{"working_dir": "."}\''
+    )
     parser.add_argument("--output", default="reports/latest", help="report directory (default: reports/latest)")
     parser.add_argument(
         "-k",
@@ -313,8 +338,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--history", help="history file (default: history.sqlite beside the output directory)")
     parser.add_argument("--no-history", action="store_true", help="do not record the run in the history")
     args = parser.parse_args(argv)
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be >= 1")
+    args.backends = list(dict.fromkeys(b.strip() for v in args.backend or [] for b in v.split(",") if b.strip()))
+    if args.params and len(args.backends) > 1:
+        parser.error("--params names one backend's file; use --backend names for several")
+    if args.last_failed is not None and len(args.backends) > 1:
+        parser.error("--lf takes one backend (its report directory)")
+    if args.executor != "ray" and (args.ray_address or args.ray_runtime_env):
+        parser.error("--ray-address and --ray-runtime-env need --executor ray")
+    if args.ray_runtime_env:
+        try:
+            args.ray_runtime_env = json.loads(args.ray_runtime_env)
+        except json.JSONDecodeError as exc:
+            parser.error(f"--ray-runtime-env is not JSON: {exc}")
     return args
 
 
@@ -352,13 +389,73 @@ def plan_run(args: argparse.Namespace, output_dir: Path) -> tuple[dict[str, Path
     return available, categories, lf_dir, only
 
 
-def summarize(job: Job, outcome: Outcome) -> report.NotebookResult:
-    """The result of a finished (or stopped) notebook: its executed notebook, progress and source."""
-    return report.collect(
-        outcome.ipynb, job.category, outcome.run_error, outcome.seconds, progress=job.progress,
-        planned=plan.planned_cases(job.source), selection=control.RunControl.from_json(job.control_file.read_text()),
-        interrupted=outcome.interrupted, stop_reason=outcome.stop_reason,
-    )  # fmt: skip
+@dataclass
+class BackendRun:
+    """One backend of the run: its params, the environment its notebooks need, its report directory."""
+
+    name: str
+    params_file: Path
+    config: config.BackendConfig
+    env: dict[str, str]
+    output_dir: Path
+    jobs: list[Job] = field(default_factory=list)
+    results: list[report.NotebookResult] = field(default_factory=list)
+    written: report.Written | None = None
+
+
+def referenced_env(params_file: Path) -> dict[str, str]:
+    """The variables a params file references (``${NAME}``, ``requires_env``) that are set here.
+
+    They travel with each job, so a notebook on another machine (a Ray node) sees this run's values.
+    """
+    text = params_file.read_text()
+    names = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raw = None  # config.try_load reports it
+    if isinstance(raw, dict) and isinstance(raw.get("requires_env"), list):
+        names.update(str(name) for name in raw["requires_env"])
+    return {name: os.environ[name] for name in sorted(names) if name in os.environ}
+
+
+def prepare_backends(args: argparse.Namespace, output_dir: Path) -> list[BackendRun]:
+    """Resolves each backend's params file and starts the emulator it names (stopped at exit).
+
+    One backend reports into ``output_dir``, several into ``output_dir/<backend>``. The emulator's address
+    and bucket go into that backend's environment (with the variables its params file references), so
+    two emulator backends can run side by side.
+    """
+    names = args.backends or [None]
+    runs = []
+    for name in names:
+        params_file = config.resolve_params_file(args.params, name)
+        env = referenced_env(params_file)
+        kind = emulators.emulator_of_params(params_file)
+        if kind is not None:
+            emu = emulators.start(kind)
+            env = {emulators.ADDRESS_ENV: emu.address, emulators.BUCKET_ENV: emu.bucket}
+        backend_config = config.try_load(params_file, env={**os.environ, **env})
+        label = name or backend_config.backend
+        runs.append(BackendRun(label, params_file, backend_config, env,
+                               output_dir if len(names) == 1 else output_dir / label))  # fmt: skip
+    return runs
+
+
+def make_executor(args: argparse.Namespace, jobs: list[Job], stack: contextlib.ExitStack) -> Executor:
+    """The local process pool, or a Ray executor on the cluster joined (or started) for the run.
+
+    With Ray, notebooks get the cluster's address as ``LOON_RAY_ADDRESS`` (the stress notebook's
+    cluster commit race joins it).
+    """
+    if args.executor == "ray":
+        from loon.suite.ray_executor import RayExecutor
+
+        ray = stack.enter_context(raycluster.cluster(args.ray_address, runtime_env=args.ray_runtime_env))
+        for job in jobs:
+            job.env.setdefault(raycluster.ADDRESS_ENV, ray.get_runtime_context().gcs_address)
+        return RayExecutor(args.jobs or len(jobs), kernel_spec(sys.executable))
+    return LocalProcessExecutor(args.jobs or 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,78 +467,116 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     output_dir = Path(args.output).resolve()
     try:
+        if args.executor == "ray":
+            raycluster.import_ray()  # before anything starts: says how to install it
         available, categories, lf_dir, only = plan_run(args, output_dir)
-        params_file = config.resolve_params_file(args.params, args.backend)
         prepare_output(output_dir)
-        emulators.start_for_params(params_file)  # the emulator the file names; stopped at exit
-        backend_config = config.try_load(params_file)
-    except (UsageError, config.ConfigError, emulators.EmulatorError) as exc:
+        backends = prepare_backends(args, output_dir)
+        for b in backends:
+            if b.output_dir != output_dir:
+                prepare_output(b.output_dir)
+    except (UsageError, config.ConfigError, emulators.EmulatorError, raycluster.RayUnavailable) as exc:
         print(f"runner.py: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    skip_reason = backend_config.skip_reason()
-    print(
-        f"backend {backend_config.backend} ({params_file}), profile {args.profile}, "
-        f"{len(categories)} notebooks, {args.jobs} at a time -> {output_dir}"
-    )
-    if skip_reason:
-        print(f"note: {skip_reason}; cases needing it will be skipped")
+    several = len(backends) > 1
+    where = f"on Ray ({args.ray_address or 'local cluster'})" if args.executor == "ray" else (
+        f"{args.jobs or 1} at a time")  # fmt: skip
+    for b in backends:
+        print(f"backend {b.config.backend} ({b.params_file}), profile {args.profile}, "
+              f"{len(categories)} notebooks {where} -> {b.output_dir}")  # fmt: skip
+        if b.config.skip_reason():
+            print(f"note: {b.name}: {b.config.skip_reason()}; cases needing it will be skipped")
 
-    parameters = {
-        "backend": backend_config.backend,
-        "params_file": str(params_file),
-        "profile": args.profile,
-        "output_dir": str(output_dir),
-    }
     timeout = args.timeout if args.timeout and args.timeout > 0 else None
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     wall_start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="loon-kernel-") as kernel_dir:
+    with tempfile.TemporaryDirectory(prefix="loon-kernel-") as kernel_dir, contextlib.ExitStack() as stack:
         prepare_kernel(LIB, Path(kernel_dir))
         jobs = []
-        for name in categories:
-            run_control = control.RunControl(
-                keyword=args.keyword, only=only, exitfirst=args.exitfirst, keep_data=args.keep_data,
-                progress=str(output_dir / "progress" / f"{name}.jsonl"),
-            )  # fmt: skip
-            control_file = run_control.write(Path(kernel_dir) / f"{name}.control.json")
-            jobs.append(Job(name, available[name], output_dir / f"{name}.ipynb", dict(parameters), timeout,
-                            control_file, Path(run_control.progress), output_dir / "logs" / f"{name}.log"))  # fmt: skip
-        finished, never_started, stopped = execute(jobs, LocalProcessExecutor(args.jobs), args.exitfirst, summarize)
-        results = [finished.get(job.category) or report.cancelled(job.category, job.output) for job in jobs]
+        for b in backends:
+            parameters = {"backend": b.config.backend, "params_file": str(b.params_file), "profile": args.profile,
+                          "output_dir": str(b.output_dir)}  # fmt: skip
+            for name in categories:
+                label = f"{b.name}.{name}" if several else name  # the JUnit name; unique across backends
+                run_control = control.RunControl(
+                    keyword=args.keyword, only=only, exitfirst=args.exitfirst, keep_data=args.keep_data,
+                    progress=str(b.output_dir / "progress" / f"{name}.jsonl"),
+                )  # fmt: skip
+                control_file = run_control.write(Path(kernel_dir) / f"{label}.control.json")
+                b.jobs.append(Job(label, available[name], b.output_dir / f"{name}.ipynb", dict(parameters), timeout,
+                                  control_file, Path(run_control.progress), b.output_dir / "logs" / f"{name}.log",
+                                  dict(b.env)))  # fmt: skip
+            jobs += b.jobs
+        try:
+            executor = make_executor(args, jobs, stack)
+        except Exception as exc:  # e.g. a Ray address nobody answers on
+            print(f"runner.py: error: cannot start the {args.executor} executor: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        outcomes, never_started, stopped = execute(jobs, executor, args.exitfirst)
+        by_label = {o.category: o for o in outcomes}
+        for b in backends:
+            for job, name in zip(b.jobs, categories):
+                outcome = by_label.get(job.category)
+                if outcome is None:
+                    b.results.append(report.cancelled(name, job.output))
+                    continue
+                selection = control.RunControl.from_json(job.control_file.read_text())
+                b.results.append(report.collect(
+                    outcome.ipynb, name, outcome.run_error, outcome.seconds, progress=job.progress,
+                    planned=plan.planned_cases(job.source), selection=selection, interrupted=outcome.interrupted,
+                    stop_reason=outcome.stop_reason,
+                ))  # fmt: skip
 
     interrupted = stopped.startswith("interrupted")
-    crashed = [nb.category for nb in results if nb.crashed]
-    counts = report.totals(results)
+    all_results = [nb for b in backends for nb in b.results]
+    crashed = [f"{b.name}.{nb.category}" if several else nb.category for b in backends for nb in b.results
+               if nb.crashed]  # fmt: skip
     if interrupted:
         code = EXIT_INTERRUPTED
     elif crashed:
         code = EXIT_DIED
     else:
-        code = EXIT_OK if all(nb.ok for nb in results) else EXIT_FAILED
-    run = report.RunInfo(
-        backend=backend_config.backend, profile=args.profile, params_file=str(params_file),
-        wall_seconds=time.perf_counter() - wall_start, started=started, skip_reason=skip_reason,
-        hostname=socket.gethostname(), git_revision=git_revision(), selection=selection_text(args, lf_dir),
-        stopped=stopped, exit_code=code,
-    )  # fmt: skip
+        code = EXIT_OK if all(nb.ok for nb in all_results) else EXIT_FAILED
+    wall_seconds = time.perf_counter() - wall_start
     history_path = None
     if not args.no_history:
         history_path = Path(args.history).resolve() if args.history else output_dir.parent / "history.sqlite"
-    written = report.write_report(results, output_dir, run, history_path)
+    for b in backends:
+        run = report.RunInfo(
+            backend=b.config.backend, profile=args.profile, params_file=str(b.params_file),
+            wall_seconds=wall_seconds, started=started, skip_reason=b.config.skip_reason(),
+            hostname=socket.gethostname(), git_revision=git_revision(), selection=selection_text(args, lf_dir),
+            stopped=stopped, exit_code=code,
+        )  # fmt: skip
+        b.written = report.write_report(b.results, b.output_dir, run, history_path)
 
+    for b in backends:
+        for nb in b.results:
+            print(f"{b.name + '.' if several else ''}{nb.category}: {nb.summary_line()}")
+            if nb.crashed:
+                print(f"  kernel log: {b.output_dir / 'logs' / (nb.category + '.log')}")
     print(
-        f"{counts.line()}"
+        f"{report.totals(all_results).line()}"
         + (f"; notebooks died: {', '.join(crashed)}" if crashed else "")
         + (f"; not started: {', '.join(j.category for j in never_started)}" if never_started else "")
-        + f" in {run.wall_seconds:.1f} s"
+        + f" in {wall_seconds:.1f} s"
     )
     if stopped:
         print(f"run {stopped}")
-    print(f"report: {written.index}")
-    print(f"junit:  {written.junit}")
-    if written.changes is not None:
-        print(f"history: {history_path}: {written.changes.summary()}")
+    if several:
+        entries = [(b.name, b.output_dir, b.results) for b in backends]
+        index, junit = matrix.write_matrix(entries, output_dir, args.executor, wall_seconds, started)
+        print(f"report: {index}")
+        print(f"junit:  {junit}")
+        for b in backends:
+            print(f"  {b.name}: {b.written.index}")
+    else:
+        print(f"report: {backends[0].written.index}")
+        print(f"junit:  {backends[0].written.junit}")
+    for b in backends:
+        if b.written.changes is not None:
+            print(f"history: {history_path}: {b.name + ': ' if several else ''}{b.written.changes.summary()}")
     return code
 
 

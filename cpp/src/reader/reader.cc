@@ -345,10 +345,7 @@ size_t GroupLayout::ChunkOf(int64_t row) const {
 
 arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& props, const ColumnGroup& group,
                                                             KeyRetrieverFn key_retriever, size_t parallelism) {
-  if (exttable::IsProviderGroup(group)) return exttable::OpenProviderLayout(props, group, parallelism);
-  if (group.format != "parquet") {
-    return arrow::Status::NotImplemented("column group format '", group.format, "' is not readable by this engine");
-  }
+  if (group.format != "parquet") return exttable::OpenProviderLayout(props, group, parallelism);
   auto layout = std::make_shared<GroupLayout>();
   layout->group = &group;
   layout->files.resize(group.files.size());

@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol
@@ -42,6 +42,8 @@ class Job:
     progress: Path
     log: Path
     """Where the worker's and the kernel's own stdout/stderr go (kernel logs, not cell output)."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment the notebook needs besides the runner's (e.g. its backend's emulator address)."""
 
 
 @dataclass
@@ -82,6 +84,7 @@ def run_notebook(job: Job) -> Outcome:
 
     from . import report
 
+    os.environ.update(job.env)  # this process runs only this job (a worker; a Ray task restores it)
     os.environ["LOON_SUITE_RUN"] = str(job.control_file)  # read by the kernel (loon.suite.control)
     start = time.perf_counter()
     run_error = None
