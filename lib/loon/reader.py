@@ -13,7 +13,7 @@ from ._ffi import ffi, library
 from ._handle import OwnedHandle
 from .arrow_c import exported_schema, import_batch, import_batches, import_schema, ptr_int
 from .column_groups import ColumnGroups
-from .errors import check
+from .errors import StreamReadError, check
 from .properties import as_properties
 
 ESTIMATED_MEMORY = 0x01
@@ -59,6 +59,20 @@ class _Columns:
 
     def __len__(self) -> int:
         return len(self.names)
+
+
+def _coded_batches(raw: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches of an engine stream; a failed read (a damaged data file found mid-scan) raises
+    StreamReadError: code 3 like every other engine failure, and still an OSError."""
+    with raw:
+        while True:
+            try:
+                batch = raw.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as e:
+                raise StreamReadError(3, str(e), "ArrowArrayStream.get_next") from None
+            yield batch
 
 
 class Reader(OwnedHandle):
@@ -125,7 +139,8 @@ class Reader(OwnedHandle):
         stream = ffi.new("struct ArrowArrayStream*")
         c_pred = predicate.encode() if predicate else ffi.NULL
         check(library().loon_get_record_batch_reader(self._handle, c_pred, stream), "loon_get_record_batch_reader")
-        return pa.RecordBatchReader._import_from_c(ptr_int(stream))
+        raw = pa.RecordBatchReader._import_from_c(ptr_int(stream))
+        return pa.RecordBatchReader.from_batches(raw.schema, _coded_batches(raw))
 
     def scan(self, predicate: str | None = None) -> pa.Table:
         """All rows of the projected columns as one table."""

@@ -269,8 +269,11 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
     }
   }
   // A footer with a recorded checksum is verified before Parquet trusts it (and then reused).
-  ARROW_ASSIGN_OR_RAISE(of->metadata,
-                        ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr));
+  auto footer = ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr);
+  if (!footer.ok()) {  // an object store's GET error does not name the key
+    return footer.status().WithMessage("cannot open data file '", file.path, "': ", footer.status().message());
+  }
+  of->metadata = *footer;
   std::shared_ptr<parquet::arrow::FileReader> reader;
   auto opened = of->NewReader(false, false, 0);
   if (!opened.ok()) {
@@ -342,10 +345,7 @@ size_t GroupLayout::ChunkOf(int64_t row) const {
 
 arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& props, const ColumnGroup& group,
                                                             KeyRetrieverFn key_retriever, size_t parallelism) {
-  if (exttable::IsProviderGroup(group)) return exttable::OpenProviderLayout(props, group, parallelism);
-  if (group.format != "parquet") {
-    return arrow::Status::NotImplemented("column group format '", group.format, "' is not readable by this engine");
-  }
+  if (group.format != "parquet") return exttable::OpenProviderLayout(props, group, parallelism);
   auto layout = std::make_shared<GroupLayout>();
   layout->group = &group;
   layout->files.resize(group.files.size());
