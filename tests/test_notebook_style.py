@@ -49,3 +49,24 @@ def test_no_helper_shared_between_notebooks_is_redefined(path):
     text = "\n".join(_code_cells(path))
     defined = set(re.findall(r"^def (\w+)\(", text, re.M))
     assert not defined & {"append", "read", "create", "assert_clean", "extension", "need_fiu", "roundtrip"}, defined
+
+
+# Ways to reach a data file through the local disk instead of the backend.
+LOCAL_ACCESS = re.compile(
+    r"local_path|local_files|local_root|\.is_local\b|cfg\.storage_type|\(\s*.fs\.cloud_provider|(?<![\w.])open\(|"
+    r"\bos\.(listdir|walk|scandir|stat|path\.getsize|remove|unlink)|\bPath\(|pathlib|shutil|iterdir\(|\.glob\("
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cases_reach_files_through_the_backend(path):
+    """Every case runs on every backend: files are listed, read, damaged and sized through the engine's
+    filesystem (``StoredFile``, ``loon.Filesystem``, ``corrupt``) or ``suite.arrow_fs()``, and a case asks
+    ``suite.require_backend``/``backend_supports`` instead of checking which backend it runs on. Only a
+    case that requires local POSIX files (``require_backend("posix_files")``) may use local paths."""
+    offending = []
+    for cell in _code_cells(path):
+        if 'require_backend("posix_files")' in cell:
+            continue
+        offending += [line.strip() for line in cell.splitlines() if LOCAL_ACCESS.search(line)]
+    assert not offending, f"{path.name} reaches storage through local paths or backend identity: {offending}"

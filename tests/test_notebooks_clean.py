@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted([*(REPO / "notebooks").glob("*.ipynb"), *(REPO / "tests" / "notebooks").glob("*.ipynb")])
+NOTEBOOKS = sorted([*(REPO / "notebooks").glob("*.ipynb"), *(REPO / "tests" / "notebooks").rglob("*.ipynb")])
 PARAMETERS = {"backend", "params_file", "profile", "output_dir"}
 
 

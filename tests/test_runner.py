@@ -1,7 +1,9 @@
 """runner.py and loon.suite.report end to end over the fixture notebooks in tests/notebooks/.
 
 Fixtures: ``passing`` (all cases pass, emits throughput and engine bundles), ``failing`` (one
-deliberately failing case and two skips) and ``broken`` (an exception outside any case).
+deliberately failing case and two skips) and ``broken`` (an exception outside any case). The runs that
+go wrong on purpose (dead kernel, Ctrl-C, kept data) are in test_runner_trouble.py, history and compare
+in test_history.py.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from loon.suite import plots, report
+from loon.suite import junit, plots, report
 from loon.suite.cases import CASE_MIME, CaseResult
 from loon.suite.throughput import ThroughputRecorder, format_table
 
@@ -41,18 +43,20 @@ def run_runner(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]
 def full_run(tmp_path_factory):
     """All fixture notebooks, two at a time."""
     output = tmp_path_factory.mktemp("report")
-    proc = run_runner(
-        "--notebooks-dir", str(FIXTURES), "--profile", "smoke", "--jobs", "2", "--output", str(output)
-    )
+    proc = run_runner("--notebooks-dir", str(FIXTURES), "--profile", "smoke", "--jobs", "2", "--output", str(output))
     return proc, output
 
 
-def test_failing_run_exits_1_and_reports_the_failure(full_run):
+def test_run_with_a_dead_notebook_exits_3_and_reports_everything(full_run):
     proc, output = full_run
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "failing ... FAIL 1 of 5 cases failed: test_deliberately_fails" in proc.stdout
+    assert proc.returncode == 3, proc.stdout + proc.stderr  # broken died (exit 3 beats a failed case's 1)
+    assert "failing ... FAIL 1 of 5 cases failed: test_deliberately_fails, 2 skipped" in proc.stdout
     assert "passing ... PASS 3 of 3 cases" in proc.stdout
-    assert "broken ... FAIL notebook died" in proc.stdout
+    assert "broken ... ERROR notebook died: In [5]: ZeroDivisionError: division by zero" in proc.stdout
+    assert f"kernel log: {output / 'logs' / 'broken.log'}" in proc.stdout
+    # Live progress: each case as it ends, before its notebook's line.
+    assert proc.stdout.index("FAIL test_deliberately_fails: AssertionError") < proc.stdout.index("failing ... FAIL")
+    assert "6 passed, 1 failed, 2 errors, 2 skipped; notebooks died: broken" in proc.stdout
     assert f"report: {output / 'index.html'}" in proc.stdout
     for category in ["passing", "failing", "broken"]:
         assert (output / f"{category}.ipynb").is_file()
@@ -65,8 +69,9 @@ def test_index_html(full_run):
     page = (output / "index.html").read_text()
     failures = page[page.index('id="failures"') : page.index("<h2>Notebooks</h2>")]
     assert "test_deliberately_fails" in failures
-    assert "deliberate failure: 2 != 3" in failures
+    assert "deliberate failure: 2 != 3\nassert 2 == 3" in failures  # pytest's rewritten assert
     assert "broken::notebook" in failures and "ZeroDivisionError" in failures
+    assert "test_never_runs" in failures and "not run: the notebook stopped earlier" in failures
     assert "test_passes_before" not in failures
     # The failing cell is one click away: an anchor into the notebook's HTML that exists there.
     link = page[page.index('href="failing.html#cell-id=') :].split('"')[1]
@@ -79,20 +84,35 @@ def test_index_html(full_run):
 
 def test_junit_xml(full_run):
     _, output = full_run
+    junit.validate(output / "junit.xml")  # the Jenkins xUnit schema CI tools read
     root = ET.parse(output / "junit.xml").getroot()
     suites = {suite.get("name"): suite for suite in root.iter("testsuite")}
-    assert set(suites) == {"passing", "failing", "broken"}
+    assert set(suites) == {"local.passing", "local.failing", "local.broken"}
     cases = {(c.get("classname"), c.get("name")): c for c in root.iter("testcase")}
-    failed = cases[("failing", "test_deliberately_fails")].find("failure")
-    assert failed is not None and "deliberate failure" in failed.get("message")
-    assert "Traceback" in failed.text
-    assert cases[("failing", "test_skipped_inside")].find("skipped") is not None
-    assert cases[("failing", "test_skipped_explicitly")].find("skipped").get("message")
-    assert cases[("failing", "test_passes_after")].find("failure") is None  # later cells still ran
-    died = cases[("broken", "broken::notebook")].find("failure")
-    assert "ZeroDivisionError" in died.get("message")
-    assert ("broken", "test_never_runs") not in cases
-    assert suites["failing"].get("failures") == "1" and suites["failing"].get("skipped") == "2"
+    failed = cases[("local.failing", "test_deliberately_fails")].find("failure")
+    assert failed.get("message") == "AssertionError: deliberate failure: 2 != 3\nassert 2 == 3"
+    assert failed.get("type") == "AssertionError" and "Traceback" in failed.text
+    assert cases[("local.failing", "test_skipped_inside")].find("skipped") is not None
+    assert cases[("local.failing", "test_skipped_explicitly")].find("skipped").get("message")
+    assert cases[("local.failing", "test_passes_after")].find("failure") is None  # later cells still ran
+    died = cases[("local.broken", "broken::notebook")].find("error")
+    assert "ZeroDivisionError" in died.get("message") and died.get("type") == "ZeroDivisionError"
+    never = cases[("local.broken", "test_never_runs")].find("error")  # never dropped: an error
+    assert never.get("type") == "NotRun" and "ZeroDivisionError" in never.get("message")
+    assert suites["local.failing"].get("failures") == "1" and suites["local.failing"].get("skipped") == "2"
+    assert suites["local.failing"].get("errors") == "0" and suites["local.broken"].get("errors") == "2"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("11", "1", "2")
+    suite = suites["local.passing"]
+    assert suite.get("hostname") and suite.get("timestamp").startswith(str(__import__("datetime").date.today().year))
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["backend"] == "local" and props["profile"] == "smoke"
+    assert props["engine"] == "fixture" and props["engine.version"] == "fixture notebook, no engine"
+    assert props["params_file"].endswith("params/local.yaml")
+    assert len(props["git.revision"]) >= 7
+    # A case's output is its <system-out>.
+    out = cases[("local.passing", "test_parquet_round_trip")].find("system-out")
+    assert out is None or isinstance(out.text, str)
+    assert "notebook stopped" in suites["local.broken"].find("system-err").text
 
 
 def test_executed_notebook_got_the_parameters(full_run):
@@ -105,14 +125,29 @@ def test_executed_notebook_got_the_parameters(full_run):
     assert str(REPO / "params" / "local.yaml") in source and str(output) in source
 
 
+def _error_banner_cells(path):
+    """Cells papermill tagged as its error banner (it points at the cell that raised)."""
+    nb = nbformat.read(path, as_version=4)
+    return [c for c in nb.cells if any("papermill-error-cell" in t for t in c.metadata.get("tags", []))]
+
+
+def test_error_banner_only_for_a_notebook_that_died(full_run):
+    _, output = full_run
+    # A failed case is reported in its own cell; finish() does not raise under the runner, so papermill's
+    # "exception encountered" banner does not point at the summary cell.
+    assert _error_banner_cells(output / "failing.ipynb") == []
+    assert "1 of 5 cases failed: test_deliberately_fails" in (output / "failing.html").read_text()
+    assert _error_banner_cells(output / "broken.ipynb")  # the cell that raised outside a case
+
+
 def test_collect_reads_the_executed_notebooks(full_run):
     _, output = full_run
     failing = report.collect(output / "failing.ipynb")
     assert [c.status for c in failing.cases] == ["pass", "fail", "skip", "skip", "pass"]
     assert failing.died is None  # CaseFailures from finish() is not a dead notebook
     broken = report.collect(output / "broken.ipynb")
-    assert broken.died.name == "broken::notebook"
-    assert broken.died.message.startswith("In [")
+    assert broken.died.name == "broken::notebook" and broken.died.status == "error"
+    assert broken.died.message.startswith("In [") and broken.crashed
     assert "1 / 0" in broken.died.traceback
     passing = report.collect(output / "passing.ipynb")
     assert passing.ok and passing.engine["kind"] == "fixture"
@@ -128,13 +163,11 @@ def test_passing_notebook_alone_exits_0(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed, 0 failed, 0 skipped" in proc.stdout
     root = ET.parse(tmp_path / "junit.xml").getroot()
-    assert root.find(".//failure") is None
+    assert root.find(".//failure") is None and root.find(".//error") is None
 
 
 def test_usage_errors_exit_2(tmp_path):
-    proc = run_runner(
-        "--notebooks-dir", str(FIXTURES), "--categories", "passing,nope", "--output", str(tmp_path)
-    )
+    proc = run_runner("--notebooks-dir", str(FIXTURES), "--categories", "passing,nope", "--output", str(tmp_path))
     assert proc.returncode == 2
     assert "unknown categories: nope" in proc.stderr and "passing" in proc.stderr
     proc = run_runner("--notebooks-dir", str(tmp_path / "absent"), "--output", str(tmp_path))
@@ -178,7 +211,7 @@ def test_discover_orders_categories_and_leaves_out_stress(runner_module, tmp_pat
 
 def test_collect_without_notebook(tmp_path):
     result = report.collect(tmp_path / "gone.ipynb", "gone", run_error="NoSuchKernel: python9")
-    assert not result.ok
+    assert not result.ok and result.crashed
     assert result.died.name == "gone::notebook" and "NoSuchKernel" in result.died.message
 
 
@@ -208,10 +241,11 @@ def test_collect_dead_kernel_blames_the_last_started_cell(tmp_path):
             ("later", False, []),
         ],
     )
-    result = report.collect(path, run_error="DeadKernelError: Kernel died")
+    result = report.collect(path, run_error="DeadKernelError: Kernel died", planned=["test_a", "test_b"])
     assert result.died.message == "cell 1: DeadKernelError: Kernel died"
     assert "os._exit(3)" in result.died.traceback
-    assert result.seconds == 1.5 and [c.name for c in result.cases] == ["test_a"]
+    assert result.seconds == 1.5 and [c.name for c in result.cases] == ["test_a", "test_b"]
+    assert result.cases[1].status == "error" and result.cases[1].message.startswith("not run")
 
 
 def test_collect_case_failures_is_not_a_dead_notebook(tmp_path):
@@ -221,14 +255,10 @@ def test_collect_case_failures_is_not_a_dead_notebook(tmp_path):
         "evalue": "1 of 1 cases failed",
         "traceback": [],
     }
-    path = _executed(
-        tmp_path / "x.ipynb", [("...", True, [_case_output("test_a", "fail")]), ("finish", True, [error])]
-    )
+    path = _executed(tmp_path / "x.ipynb", [("...", True, [_case_output("test_a", "fail")]), ("finish", True, [error])])
     result = report.collect(path)
     assert result.died is None and not result.ok
-    other = dict(
-        error, ename="NameError", evalue="name 'x' is not defined", traceback=["\x1b[31mNameError\x1b[0m"]
-    )
+    other = dict(error, ename="NameError", evalue="name 'x' is not defined", traceback=["\x1b[31mNameError\x1b[0m"])
     path = _executed(tmp_path / "y.ipynb", [("x", True, [other])])
     died = report.collect(path).died
     assert died.message == "cell 0: NameError: name 'x' is not defined"
@@ -236,9 +266,7 @@ def test_collect_case_failures_is_not_a_dead_notebook(tmp_path):
 
 
 def test_write_report_from_results(tmp_path):
-    ok = report.NotebookResult(
-        "alpha", tmp_path / "alpha.ipynb", cases=[CaseResult("alpha", "test_a", "pass", 0.1)]
-    )
+    ok = report.NotebookResult("alpha", tmp_path / "alpha.ipynb", cases=[CaseResult("alpha", "test_a", "pass", 0.1)])
     bad = report.NotebookResult(
         "beta",
         tmp_path / "beta.ipynb",
@@ -248,8 +276,8 @@ def test_write_report_from_results(tmp_path):
     rec.add("write", seconds=0.5, engine="loon", bytes=50_000_000, rows=1000)
     rec.add("write", seconds=1.0, engine="pyarrow", bytes=50_000_000, rows=1000)
     bad.throughput = rec.records
-    index = report.write_report([ok, bad], tmp_path, report.RunInfo("local", "smoke"))
-    page = index.read_text()
+    written = report.write_report([ok, bad], tmp_path, report.RunInfo("local", "smoke"))
+    page = written.index.read_text()
     assert "1 passed, 1 failed, 0 skipped" in page
     assert "AssertionError: &lt;b&gt;" in page  # escaped
     assert (tmp_path / "plots" / "beta.png").read_bytes().startswith(b"\x89PNG")

@@ -34,6 +34,11 @@ class ArrowError(LoonError):
     """Code 3: generic data or I/O failure."""
 
 
+class StreamReadError(ArrowError, OSError):
+    """Code 3: a read failed in the middle of a record-batch stream (the Arrow C stream carries
+    no FFI code). Also an OSError, as pyarrow reports stream failures."""
+
+
 class LogicalError(LoonError):
     """Code 4: logical or state failure (e.g. commit validation)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from ._ffi import ffi, library
 from ._handle import OwnedHandle
 from .arrow_c import exported_schema, import_batch, import_batches, import_schema, ptr_int
 from .column_groups import ColumnGroups
-from .errors import check
+from .errors import StreamReadError, check
 from .properties import as_properties
 
 ESTIMATED_MEMORY = 0x01
@@ -23,6 +24,14 @@ KeyRetriever = Callable[[bytes], bytes | None]
 
 
 _INT64_MAX = np.iinfo(np.int64).max
+
+
+def default_parallelism() -> int:
+    """Threads a take uses unless told otherwise: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # platforms without sched_getaffinity
+        return max(1, os.cpu_count() or 1)
 
 
 def _int64_array(values: Sequence[int]) -> Any:
@@ -50,6 +59,20 @@ class _Columns:
 
     def __len__(self) -> int:
         return len(self.names)
+
+
+def _coded_batches(raw: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches of an engine stream; a failed read (a damaged data file found mid-scan) raises
+    StreamReadError: code 3 like every other engine failure, and still an OSError."""
+    with raw:
+        while True:
+            try:
+                batch = raw.read_next_batch()
+            except StopIteration:
+                return
+            except (pa.ArrowException, OSError) as e:
+                raise StreamReadError(3, str(e), "ArrowArrayStream.get_next") from None
+            yield batch
 
 
 class Reader(OwnedHandle):
@@ -116,14 +139,23 @@ class Reader(OwnedHandle):
         stream = ffi.new("struct ArrowArrayStream*")
         c_pred = predicate.encode() if predicate else ffi.NULL
         check(library().loon_get_record_batch_reader(self._handle, c_pred, stream), "loon_get_record_batch_reader")
-        return pa.RecordBatchReader._import_from_c(ptr_int(stream))
+        raw = pa.RecordBatchReader._import_from_c(ptr_int(stream))
+        return pa.RecordBatchReader.from_batches(raw.schema, _coded_batches(raw))
 
     def scan(self, predicate: str | None = None) -> pa.Table:
         """All rows of the projected columns as one table."""
         return self.iter_batches(predicate).read_all()
 
-    def take(self, indices: Sequence[int], columns: Sequence[str] | None = None, parallelism: int = 1) -> pa.Table:
-        """Rows at global ``indices`` (0-based across the dataset), in the order given."""
+    def take(
+        self, indices: Sequence[int], columns: Sequence[str] | None = None, parallelism: int | None = None
+    ) -> pa.Table:
+        """Rows at global ``indices`` (0-based across the dataset), in the order given.
+
+        ``parallelism`` (threads reading at once) defaults to the machine's CPU count; the engine
+        uses no more than there are runs of row groups to read.
+        """
+        if parallelism is None:
+            parallelism = default_parallelism()
         idx = _int64_array(indices)
         names = _Columns(columns)
         out_arrays = ffi.new("struct ArrowArray**")

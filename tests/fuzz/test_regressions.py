@@ -258,3 +258,32 @@ def test_deeply_nested_schema_is_code_3(child, props):
     assert out.kind == "ok" and out.value == 3, out
     ok = child.call("writer_with_nested_schema", "nested", dict(props), 10)
     assert ok.kind == "ok" and ok.value == 0, ok
+
+
+# ---- failures met while streaming ----------------------------------------------------------------
+
+
+def test_a_damaged_page_met_mid_scan_is_a_coded_error(child, props, dataset):
+    groups, path = dataset
+    data = bytearray(path.read_bytes())
+    start, _ = hostile.footer_range(bytes(data))
+    data[start // 2] ^= 0x01  # inside the data pages: the page checksum fails while streaming
+    path.write_bytes(bytes(data))
+    out = child.call("scan", groups, hostile.SCHEMA, dict(props), None)
+    expect_code(out)  # was pyarrow's bare OSError from the stream's get_next
+    assert isinstance(loon.StreamReadError(3, "x"), OSError)
+
+
+def test_validate_reports_a_format_no_engine_reads(child, props, fs_root, dataset):
+    # Found by the manifest fuzzer: a flipped bit made "parquet" "parqqet"; the engine refused the
+    # group, validate skipped it as "not parquet" and passed the manifest.
+    manifest = hostile.latest_manifest(fs_root, "ds")
+    raw = bytearray(manifest.read_bytes())
+    at = raw.index(b"\x0eparquet") + 1  # the group's format: a 7-byte string (not a file's suffix)
+    raw[at + 4] ^= 0x02  # "parquet" -> "parqwet"
+    manifest.write_bytes(bytes(raw))
+    engine = child.call("scan_latest", "ds", hostile.SCHEMA, dict(props))
+    report = child.call("validate", "ds", dict(props))
+    assert engine.kind == "error" and "parqwet" in engine.detail, engine
+    assert report.kind == "ok" and report.value[0] is False, report
+    assert any("parqwet" in p for p in report.value[1]), report

@@ -143,16 +143,13 @@ arrow::Result<std::shared_ptr<arrow::Table>> ReadRange(const ProviderGroup& pg, 
 
 }  // namespace
 
-bool IsProviderGroup(const ColumnGroup& group) {
-  return group.format != "parquet" && FindProvider(group.format) != nullptr;
-}
-
 arrow::Result<std::shared_ptr<GroupLayout>> OpenProviderLayout(const Properties& props, const ColumnGroup& group,
                                                                size_t parallelism) {
   auto pg = std::make_shared<ProviderGroup>();
   pg->provider = FindProvider(group.format);
   if (!pg->provider) {
-    return CodedError(kInvalidArgs, "no format provider is registered for column group format '" + group.format + "'");
+    return arrow::Status::NotImplemented("column group format '", group.format,
+                                         "' is not readable by this engine (no format provider is registered for it)");
   }
   pg->props = props;
   const int64_t slice = std::max<int64_t>(1, props.GetInt("reader.logical_chunk_rows"));

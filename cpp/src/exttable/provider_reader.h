@@ -33,11 +33,9 @@ struct ProviderGroup {
   std::vector<ProviderFile> files;
 };
 
-// Whether `group` is read through a format provider (a provider is registered for its format).
-bool IsProviderGroup(const ColumnGroup& group);
-
-// The layout of a provider group: files' ranges checked against the provider's row counts
-// (ranges [-1, -1) mean the whole file) and cut into chunks.
+// The layout of a group of any format but Parquet, read through the provider registered for its
+// format (none: NotImplemented, code 3 as for any unreadable format): files' ranges checked
+// against the provider's row counts (ranges [-1, -1) mean the whole file) and cut into chunks.
 arrow::Result<std::shared_ptr<GroupLayout>> OpenProviderLayout(const Properties& props, const ColumnGroup& group,
                                                                size_t parallelism);
 

@@ -35,6 +35,11 @@ int Classify(const std::string& m) {
                    "InvalidAuthenticationInfo"})) {
     return kAwsAccessDenied;
   }
+  // A missing object (its bucket exists): reads of a known size skip the HEAD request that
+  // would have said "Path does not exist", so the GET's error names it.
+  if (Contains(m, {"NO_SUCH_KEY", "NoSuchKey", "BlobNotFound", "RESOURCE_NOT_FOUND during GetObject"})) {
+    return kFileNotFound;
+  }
   // Arrow's GCS filesystem tries to create a missing bucket when creating directories; no
   // project id is configured, so reaching bucket creation means the bucket does not exist.
   if (Contains(m, {"NO_SUCH_BUCKET", "gcloud-cpp.source.function=CreateBucket", "NoSuchBucket", "ContainerNotFound", "container does not exist",
@@ -87,7 +92,10 @@ class ObjectOutputStream : public arrow::io::OutputStream {
   }
 
   arrow::Status Close() override {
-    if (closed_) return failed_ ? arrow::Status::IOError("the upload failed and was aborted") : arrow::Status::OK();
+    // After a failure, Close repeats it: callers that see only Close's status (a Parquet writer
+    // whose buffered write failed) still learn the cause.
+    if (closed_) return failed_ ? failure_.WithMessage("the upload failed and was aborted: ", failure_.message())
+                                : arrow::Status::OK();
     arrow::Status st = s3_ ? FinishS3() : arrow::Status::OK();
     if (st.ok()) st = Map(raw_->Close());
     if (!st.ok()) return Guard(st);
@@ -114,6 +122,7 @@ class ObjectOutputStream : public arrow::io::OutputStream {
     if (!st.ok() && !closed_) {
       closed_ = true;
       failed_ = true;
+      failure_ = st;
       (void)raw_->Abort();
     }
     return st;
@@ -155,6 +164,7 @@ class ObjectOutputStream : public arrow::io::OutputStream {
   bool s3_ = false;
   bool closed_ = false;
   bool failed_ = false;
+  arrow::Status failure_;  // the first failure (failed_)
   arrow::BufferBuilder buffer_;
   int64_t position_ = 0;
   int64_t parts_sent_ = 0;

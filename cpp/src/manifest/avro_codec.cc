@@ -2,7 +2,9 @@
 // API; the container framing itself is written as the Avro-spec Header/Block records so the
 // embedded schema is exactly our JSON (libavro's own file writer re-serializes the schema and
 // drops field defaults). Decoding only uses bounds-checked memory readers, never FILE* parsing,
-// so damaged files end in an error, not a crash. Legacy raw files (README "Manifest files": legacy) are hand-decoded.
+// and libavro only sees a manifest whose writer schema and encoded counts and lengths passed
+// avro_guard.h, so damaged or hostile files end in an error, not a crash or a runaway allocation.
+// Legacy raw files (README "Manifest files": legacy) are hand-decoded.
 #include <arrow/buffer.h>
 #include <arrow/util/utf8.h>
 

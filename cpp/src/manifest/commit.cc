@@ -2,6 +2,10 @@
 
 #include <arrow/io/interfaces.h>
 
+#include <mutex>
+#include <unordered_map>
+
+#include "common/metadata_cache.h"
 #include "common/status.h"
 
 namespace loon::manifest {
@@ -27,7 +31,39 @@ int64_t ParseManifestFileName(const std::string& file_name) {
   return v;
 }
 
-arrow::Result<int64_t> LatestVersion(fs::LoonFileSystem* fs, const std::string& base) {
+namespace {
+
+// Latest version seen per dataset (filesystem description + metadata directory), the start of
+// the next look-up's probe.
+class LatestVersions {
+ public:
+  static LatestVersions& Instance() {
+    static LatestVersions* versions = new LatestVersions();  // never destroyed
+    return *versions;
+  }
+  int64_t Get(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = known_.find(key);
+    return it == known_.end() ? 0 : it->second;
+  }
+  void Set(const std::string& key, int64_t version) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (known_.size() >= kMaxDatasets && known_.find(key) == known_.end()) known_.clear();
+    known_[key] = version;
+  }
+
+ private:
+  static constexpr size_t kMaxDatasets = 4096;
+  std::mutex mu_;
+  std::unordered_map<std::string, int64_t> known_;
+};
+
+arrow::Result<bool> IsVersionFile(fs::LoonFileSystem* fs, const std::string& base, int64_t version) {
+  ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(ManifestPath(base, version)));
+  return info.type() == arrow::fs::FileType::File;
+}
+
+arrow::Result<int64_t> ListLatestVersion(fs::LoonFileSystem* fs, const std::string& base) {
   arrow::fs::FileSelector sel;
   sel.base_dir = MetadataDir(base);
   sel.allow_not_found = true;
@@ -42,14 +78,54 @@ arrow::Result<int64_t> LatestVersion(fs::LoonFileSystem* fs, const std::string& 
   return latest;
 }
 
+}  // namespace
+
+arrow::Result<int64_t> LatestVersion(fs::LoonFileSystem* fs, const std::string& base) {
+  // Versions are published one after the other (v exists before anyone can publish v + 1), so
+  // from a version known to exist the latest is found by probing upward: two stats for a
+  // dataset nobody else committed to, however long its history. A cached version that is gone
+  // (dataset removed or rolled back) sends us back to listing the directory.
+  const std::string key = fs->description() + "\n" + MetadataDir(base);
+  int64_t known = LatestVersions::Instance().Get(key);
+  if (known > 0) {
+    ARROW_ASSIGN_OR_RAISE(bool present, IsVersionFile(fs, base, known));
+    if (present) {
+      while (true) {
+        ARROW_ASSIGN_OR_RAISE(bool next, IsVersionFile(fs, base, known + 1));
+        if (!next) break;
+        ++known;
+      }
+      LatestVersions::Instance().Set(key, known);
+      return known;
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(int64_t listed, ListLatestVersion(fs, base));
+  LatestVersions::Instance().Set(key, listed);
+  return listed;
+}
+
 arrow::Result<Manifest> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
-                                         const std::string& display_base) {
+                                         const std::string& display_base, bool use_cache) {
+  // Versions are immutable once published: a parsed version is reused while the file keeps its
+  // size and modification time (one stat instead of a read and a parse).
+  std::string key;
+  if (use_cache) {
+    auto info = fs->GetFileInfo(path);
+    if (info.ok()) key = FileCacheKey("manifest", *fs, *info);
+    if (!key.empty()) {
+      if (auto cached = MetadataCache::Instance().Find<Manifest>(key)) return FullForm(*cached, display_base);
+    }
+  }
   ARROW_ASSIGN_OR_RAISE(auto file, fs->OpenInputFile(path));
   ARROW_ASSIGN_OR_RAISE(int64_t size, file->GetSize());
   ARROW_ASSIGN_OR_RAISE(auto buf, file->ReadAt(0, size));
   (void)file->Close();
   if (buf->size() != size) return arrow::Status::IOError("short read of manifest '", path, "'");
   ARROW_ASSIGN_OR_RAISE(auto stored, Parse(buf->data(), buf->size(), path));
+  if (!key.empty()) {
+    // Parsed manifests take a few times their encoded size.
+    MetadataCache::Instance().Insert<Manifest>(key, std::make_shared<const Manifest>(stored), 4 * size + 1024);
+  }
   return FullForm(stored, display_base);
 }
 

@@ -20,8 +20,9 @@
 //      an object appears only complete and the store refuses an existing key, so the guarantees hold.
 //   Consequences: readers never observe a partial manifest-<v>.avro; two committers can never
 //   both publish v; a failed commit (fault, crash, full disk) leaves at most an orphan temp file
-//   (never read), no version file. There are no locks, no "latest" pointer and no manifest cache,
-//   so a reader always parses what is on storage now.
+//   (never read), no version file. There are no locks and no "latest" pointer on storage; a
+//   process remembers the latest version it saw only as the start of the next probe (below), and
+//   caches parsed versions keyed on their size and modification time.
 #pragma once
 
 #include <arrow/result.h>
@@ -41,12 +42,18 @@ std::string ManifestPath(const std::string& base, int64_t version);
 int64_t ParseManifestFileName(const std::string& file_name);
 
 // Largest committed version under `base` (0 if none). `base` is a path inside `fs`.
+// The first look-up of a dataset in this process lists _metadata once; later ones start from the
+// version found last time, check that it still exists and probe upward (manifest-<v+1>.avro,
+// ...) until a version is missing, so the cost does not grow with the length of the history.
+// A cached version that has disappeared falls back to listing.
 arrow::Result<int64_t> LatestVersion(fs::LoonFileSystem* fs, const std::string& base);
 
 // Reads and parses one manifest file (paths returned in full form against `display_base`).
 // Missing -> ENOENT-derived error (code 12 at the boundary); damaged -> IOError naming the file.
+// With `use_cache`, parsed versions are shared through the process's metadata cache, keyed on
+// the path, size and modification time (common/metadata_cache.h).
 arrow::Result<Manifest> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
-                                         const std::string& display_base);
+                                         const std::string& display_base, bool use_cache = true);
 
 // Publishes `m` (full form) as version `version` with a create-only write. Losing the race gives
 // CodedError(kAwsConflict).

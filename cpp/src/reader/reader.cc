@@ -26,6 +26,7 @@
 #include <system_error>
 #include <thread>
 
+#include "common/metadata_cache.h"
 #include "common/status.h"
 #include "common/thread_pool.h"
 #include "exttable/provider_reader.h"
@@ -135,6 +136,16 @@ void CollectLeaves(const parquet::arrow::SchemaField& field, std::vector<int>* o
   for (const auto& child : field.children) CollectLeaves(child, out);
 }
 
+// Read coalescing of the reader.parquet.prebuffer.* keys (0 = Arrow's defaults).
+arrow::io::CacheOptions CoalescingOptions(const Properties& props) {
+  arrow::io::CacheOptions io = arrow::io::CacheOptions::Defaults();
+  int64_t hole = props.GetInt("reader.parquet.prebuffer.hole_size_limit");
+  int64_t range = props.GetInt("reader.parquet.prebuffer.range_size_limit");
+  if (hole > 0) io.hole_size_limit = hole;
+  if (range > 0) io.range_size_limit = range;
+  return io;
+}
+
 // Reorders `batch` to `names` (absent names skipped) and casts to the logical schema's types.
 arrow::Result<std::shared_ptr<arrow::RecordBatch>> Normalize(const std::shared_ptr<arrow::RecordBatch>& batch,
                                                              const std::vector<std::string>& names,
@@ -166,17 +177,19 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> Normalize(const std::shared_p
 // ---------------------------------------------------------------------------------------------
 // Files and layouts
 
-arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader(bool pre_buffer, bool use_threads,
-                                                                                int64_t batch_size) const {
-  std::shared_ptr<arrow::io::RandomAccessFile> input;
+arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenedFile::OpenInput() const {
   if (size >= 0) {
     // The recorded size spares a stat (and a round trip on object stores).
     arrow::fs::FileInfo info(path, arrow::fs::FileType::File);
     info.set_size(size);
-    ARROW_ASSIGN_OR_RAISE(input, fs->OpenInputFile(info));
-  } else {
-    ARROW_ASSIGN_OR_RAISE(input, fs->OpenInputFile(path));
+    return fs->OpenInputFile(info);
   }
+  return fs->OpenInputFile(path);
+}
+
+arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader(bool pre_buffer, bool use_threads,
+                                                                                int64_t batch_size) const {
+  ARROW_ASSIGN_OR_RAISE(auto input, OpenInput());
   parquet::ArrowReaderProperties arrow_props;
   arrow_props.set_pre_buffer(pre_buffer);
   arrow_props.set_use_threads(use_threads);
@@ -235,9 +248,32 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
       of->size = -1;
     }
   }
+  // Footers of files read without decryption are shared through the metadata cache, keyed on
+  // what the filesystem says about the file now (one stat instead of reading the footer).
+  std::string cache_key;
+  if (key_retriever == nullptr && props.GetBool("reader.metadata_cache.enable")) {
+    auto info = resolved.fs->GetFileInfo(resolved.path);
+    if (info.ok()) cache_key = FileCacheKey("footer", *resolved.fs, *info);
+    if (!cache_key.empty()) {
+      // What the manifest entry claims is part of the key: an entry recording another size or
+      // footer checksum is verified against the file, not answered from an entry that passed.
+      auto crc = file.properties.find(kFooterCrcProperty);
+      cache_key += "\n" + std::to_string(of->size) + "\n" + (crc != file.properties.end() ? crc->second : "");
+      if (auto cached = MetadataCache::Instance().Find<OpenedFile>(cache_key)) {
+        auto hit = std::make_shared<OpenedFile>(*cached);
+        hit->fs = of->fs;
+        hit->path = of->path;
+        hit->size = of->size;
+        return hit;
+      }
+    }
+  }
   // A footer with a recorded checksum is verified before Parquet trusts it (and then reused).
-  ARROW_ASSIGN_OR_RAISE(of->metadata,
-                        ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr));
+  auto footer = ReadVerifiedFooter(*of->fs, of->path, of->size, file, /*parse=*/key_retriever == nullptr);
+  if (!footer.ok()) {  // an object store's GET error does not name the key
+    return footer.status().WithMessage("cannot open data file '", file.path, "': ", footer.status().message());
+  }
+  of->metadata = *footer;
   std::shared_ptr<parquet::arrow::FileReader> reader;
   auto opened = of->NewReader(false, false, 0);
   if (!opened.ok()) {
@@ -282,6 +318,22 @@ arrow::Result<std::shared_ptr<OpenedFile>> OpenDataFile(const Properties& props,
       if (mem.size() == of->row_group_memory.size()) of->row_group_memory = mem;
     }
   }
+  if (!cache_key.empty()) {
+    auto entry = std::make_shared<OpenedFile>(*of);
+    entry->fs.reset();  // the caller's handle; each hit gets its own
+    // Parsed footers take a few times their serialized size; the offset indexes are added on use.
+    int64_t charge = 4 * static_cast<int64_t>(of->metadata->size()) + 4096;
+    try {
+      const int rgs = of->metadata->num_row_groups(), cols = of->metadata->num_columns();
+      if (rgs > 0 && cols > 0) {
+        auto first = of->metadata->RowGroup(0)->ColumnChunk(0)->GetOffsetIndexLocation();
+        auto last = of->metadata->RowGroup(rgs - 1)->ColumnChunk(cols - 1)->GetOffsetIndexLocation();
+        if (first && last && last->offset > first->offset) charge += 2 * (last->offset + last->length - first->offset);
+      }
+    } catch (const std::exception&) {
+    }
+    MetadataCache::Instance().Insert<OpenedFile>(cache_key, std::move(entry), charge);
+  }
   return of;
 }
 
@@ -293,10 +345,7 @@ size_t GroupLayout::ChunkOf(int64_t row) const {
 
 arrow::Result<std::shared_ptr<GroupLayout>> OpenGroupLayout(const Properties& props, const ColumnGroup& group,
                                                             KeyRetrieverFn key_retriever, size_t parallelism) {
-  if (exttable::IsProviderGroup(group)) return exttable::OpenProviderLayout(props, group, parallelism);
-  if (group.format != "parquet") {
-    return arrow::Status::NotImplemented("column group format '", group.format, "' is not readable by this engine");
-  }
+  if (group.format != "parquet") return exttable::OpenProviderLayout(props, group, parallelism);
   auto layout = std::make_shared<GroupLayout>();
   layout->group = &group;
   layout->files.resize(group.files.size());
@@ -728,6 +777,24 @@ cp::Expression StatsGuarantee(const OpenedFile& file, int row_group, const std::
 // ---------------------------------------------------------------------------------------------
 // Reader
 
+arrow::Result<std::shared_ptr<GroupLayout>> ReaderState::Layout(int group, size_t parallelism) {
+  KeyRetrieverFn kr = key_retriever.load();
+  if (!props.GetBool("reader.metadata_cache.enable")) return OpenGroupLayout(props, groups[group], kr, parallelism);
+  {
+    std::lock_guard<std::mutex> lock(layouts_mu);
+    if (kr != layouts_key_retriever) {
+      layouts.clear();
+      layouts_key_retriever = kr;
+    }
+    auto it = layouts.find(group);
+    if (it != layouts.end()) return it->second;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto layout, OpenGroupLayout(props, groups[group], kr, parallelism));
+  std::lock_guard<std::mutex> lock(layouts_mu);
+  if (kr == layouts_key_retriever) layouts.emplace(group, layout);
+  return layout;
+}
+
 arrow::Result<std::shared_ptr<Reader>> Reader::Make(ColumnGroupList groups, std::shared_ptr<arrow::Schema> schema,
                                                     std::vector<std::string> projection, Properties props) {
   EnsureComputeInitialized();
@@ -826,13 +893,12 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
       CheckColumnsWithoutGroup(st.props, st.groups, *st.schema, needed, plan.group_of, st.key_retriever.load()));
 
   // Open every involved group's footers (concurrently) to learn its chunks.
-  KeyRetrieverFn kr = st.key_retriever.load();
   size_t parallelism = EffectiveParallelism(HardwareThreads());
   std::vector<int> group_ids;
   for (const auto& [g, cols] : plan.columns) group_ids.push_back(g);
   std::vector<std::shared_ptr<GroupLayout>> layouts(group_ids.size());
   ARROW_RETURN_NOT_OK(ParallelRead(group_ids.size(), parallelism, [&](size_t i) -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(layouts[i], OpenGroupLayout(st.props, st.groups[group_ids[i]], kr, parallelism));
+    ARROW_ASSIGN_OR_RAISE(layouts[i], state_->Layout(group_ids[i], parallelism));
     return arrow::Status::OK();
   }));
 
@@ -907,64 +973,88 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
     ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(out_schema));
     return std::vector<std::shared_ptr<arrow::RecordBatch>>{std::move(empty)};
   }
-  KeyRetrieverFn kr = st.key_retriever.load();
   size_t workers = EffectiveParallelism(parallelism);
   std::vector<int> group_ids;
   for (const auto& [g, cols] : plan.columns) group_ids.push_back(g);
   std::vector<std::shared_ptr<GroupLayout>> layouts(group_ids.size());
   ARROW_RETURN_NOT_OK(ParallelRead(group_ids.size(), workers, [&](size_t i) -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(layouts[i], OpenGroupLayout(st.props, st.groups[group_ids[i]], kr, workers));
+    ARROW_ASSIGN_OR_RAISE(layouts[i], state_->Layout(group_ids[i], workers));
     return arrow::Status::OK();
   }));
 
-  // One task per distinct (group, chunk). A worker reads its chunk and at once keeps only the
-  // rows asked of it, so memory holds the rows taken rather than every chunk touched, and no
-  // chunk is copied again afterwards (taking from the concatenated chunks copied all of them).
+  // Tasks: the rows of one file of one group, split into up to `workers` runs of row groups so
+  // that a take from one big file still uses the workers. A task reads only the pages holding
+  // its rows (page_take.h) and keeps just those rows. Groups read through a format provider get
+  // one task per chunk, which the provider serves.
   struct Task {
     size_t group;
-    size_t chunk;
-    std::vector<int64_t> local;  // chunk-relative rows, in the order they are asked
+    int file = -1;                       // Parquet: file of the layout
+    std::vector<RowInGroup> local;       // ... and its rows, in the order asked
+    size_t chunk = 0;                    // provider: chunk of the layout
+    std::vector<int64_t> chunk_rows;     // ... and its chunk-relative rows, in the order asked
   };
   std::vector<Task> tasks;
-  std::vector<std::vector<size_t>> row_task(group_ids.size());  // per group, per asked row: its task
+  std::vector<std::vector<size_t>> row_task(group_ids.size());   // per group, per asked row: its task
   std::vector<std::vector<int64_t>> row_slot(group_ids.size());  // ... and its position in that task
   for (size_t i = 0; i < group_ids.size(); ++i) {
-    std::map<size_t, size_t> slot;  // chunk -> task
+    const GroupLayout& layout = *layouts[i];
     row_task[i].reserve(rows.size());
     row_slot[i].reserve(rows.size());
-    for (int64_t r : rows) {
-      size_t c = layouts[i]->ChunkOf(r);
-      auto [it, fresh] = slot.emplace(c, tasks.size());
-      if (fresh) tasks.push_back({i, c, {}});
+    if (layout.provider) {
+      std::map<size_t, size_t> slot;  // chunk -> task
+      for (int64_t r : rows) {
+        size_t c = layout.ChunkOf(r);
+        auto [it, fresh] = slot.emplace(c, tasks.size());
+        if (fresh) tasks.push_back({i, -1, {}, c, {}});
+        Task& task = tasks[it->second];
+        row_task[i].push_back(it->second);
+        row_slot[i].push_back(static_cast<int64_t>(task.chunk_rows.size()));
+        task.chunk_rows.push_back(r - layout.chunks[c].group_start);
+      }
+      continue;
+    }
+    // Row groups touched per file, to cut each file's row groups into `workers` runs.
+    std::map<int, std::set<int>> touched;
+    std::vector<std::pair<int, RowInGroup>> where(rows.size());
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const Chunk& c = layout.chunks[layout.ChunkOf(rows[k])];
+      where[k] = {c.file, RowInGroup{c.row_group, c.skip + (rows[k] - c.group_start)}};
+      touched[c.file].insert(c.row_group);
+    }
+    std::map<std::pair<int, int>, size_t> slot;  // (file, run) -> task
+    std::map<int, std::vector<int>> run_starts;  // file -> first row group of each run
+    for (const auto& [file, rgs] : touched) {
+      std::vector<int> sorted(rgs.begin(), rgs.end());
+      size_t runs = std::min(sorted.size(), workers);
+      auto& starts = run_starts[file];
+      for (size_t r = 0; r < runs; ++r) starts.push_back(sorted[r * sorted.size() / runs]);
+    }
+    for (size_t k = 0; k < rows.size(); ++k) {
+      auto [file, at] = where[k];
+      const auto& starts = run_starts[file];
+      int run = static_cast<int>(std::upper_bound(starts.begin(), starts.end(), at.row_group) - starts.begin()) - 1;
+      auto [it, fresh] = slot.emplace(std::make_pair(file, run), tasks.size());
+      if (fresh) tasks.push_back({i, file, {}, 0, {}});
       Task& task = tasks[it->second];
       row_task[i].push_back(it->second);
       row_slot[i].push_back(static_cast<int64_t>(task.local.size()));
-      task.local.push_back(r - layouts[i]->chunks[c].group_start);
+      task.local.push_back(at);
     }
   }
+  arrow::io::CacheOptions io = CoalescingOptions(st.props);
   std::vector<std::shared_ptr<arrow::RecordBatch>> picked(tasks.size());
-  const size_t parallel_tasks = std::min(tasks.size(), workers);
   ARROW_RETURN_NOT_OK(ParallelRead(tasks.size(), workers, [&](size_t t) -> arrow::Status {
+    LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
     const Task& task = tasks[t];
     size_t i = task.group;
     if (layouts[i]->provider) {  // only the rows asked, not the whole chunk
-      ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderRows(*layouts[i], task.chunk, task.local,
+      ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderRows(*layouts[i], task.chunk, task.chunk_rows,
                                                                   plan.columns[group_ids[i]], *st.schema));
       return arrow::Status::OK();
     }
-    ARROW_ASSIGN_OR_RAISE(auto batch, ReadChunk(*layouts[i], task.chunk, plan.columns[group_ids[i]], *st.schema,
-                                                /*use_threads=*/parallel_tasks == 1));
-    bool whole = static_cast<int64_t>(task.local.size()) == batch->num_rows();
-    for (size_t k = 0; whole && k < task.local.size(); ++k) whole = task.local[k] == static_cast<int64_t>(k);
-    if (whole) {
-      picked[t] = std::move(batch);
-      return arrow::Status::OK();
-    }
-    arrow::Int64Builder idx;
-    ARROW_RETURN_NOT_OK(idx.AppendValues(task.local));
-    ARROW_ASSIGN_OR_RAISE(auto indices, idx.Finish());
-    ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(batch, indices));
-    picked[t] = taken.record_batch();
+    ARROW_ASSIGN_OR_RAISE(auto batch, TakeFromFile(*layouts[i]->files[task.file], plan.columns[group_ids[i]],
+                                                   task.local, io));
+    ARROW_ASSIGN_OR_RAISE(picked[t], Normalize(batch, plan.columns[group_ids[i]], *st.schema));
     return arrow::Status::OK();
   }));
 
@@ -1032,8 +1122,7 @@ arrow::Result<std::unique_ptr<ChunkReader>> Reader::GetChunkReader(int64_t group
     }
   }
   if (columns.empty()) return arrow::Status::Invalid("column group ", group_index, " holds none of the projected columns");
-  ARROW_ASSIGN_OR_RAISE(auto layout, OpenGroupLayout(st.props, group, st.key_retriever.load(),
-                                                     EffectiveParallelism(HardwareThreads())));
+  ARROW_ASSIGN_OR_RAISE(auto layout, state_->Layout(static_cast<int>(group_index), EffectiveParallelism(HardwareThreads())));
   return std::make_unique<ChunkReader>(state_, std::move(layout), std::move(columns));
 }
 

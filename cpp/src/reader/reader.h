@@ -10,12 +10,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/column_groups.h"
 #include "common/properties.h"
+#include "reader/page_take.h"
 
 namespace loon {
 
@@ -36,7 +39,10 @@ struct OpenedFile {
   std::shared_ptr<parquet::arrow::SchemaManifest> manifest;
   std::vector<int64_t> row_group_offsets;  // first row of each row group inside the file
   std::vector<int64_t> row_group_memory;   // recorded in-memory bytes (row_group_metadata), or -1
+  std::shared_ptr<OffsetIndexCache> offset_indexes = std::make_shared<OffsetIndexCache>();
 
+  // The file for positional reads (opened with the known size: no stat).
+  arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenInput() const;
   // A fresh FileReader (readers are not shared between threads; the footer is reused when the
   // file is not encrypted).
   arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> NewReader(bool pre_buffer, bool use_threads,
@@ -92,6 +98,15 @@ struct ReaderState {
   std::vector<std::string> projection;
   Properties props;
   std::atomic<KeyRetrieverFn> key_retriever{nullptr};
+
+  // The group's files opened (footers parsed): with reader.metadata_cache.enable, kept between
+  // calls for the current key retriever.
+  arrow::Result<std::shared_ptr<GroupLayout>> Layout(int group, size_t parallelism);
+
+ private:
+  std::mutex layouts_mu;
+  std::map<int, std::shared_ptr<GroupLayout>> layouts;
+  KeyRetrieverFn layouts_key_retriever = nullptr;
 };
 
 class ChunkReader;

@@ -38,6 +38,7 @@ arrow::Result<std::unique_ptr<Transaction>> Transaction::Begin(const std::string
     retries = std::max<uint32_t>(retries, static_cast<uint32_t>(props.GetInt("transaction.commit.num-retries")));
   }
   txn->retries_ = retries;
+  txn->cache_manifests_ = props.GetBool("reader.metadata_cache.enable");
 
   int64_t version = read_version;
   if (read_version == -1) {
@@ -52,7 +53,8 @@ arrow::Result<std::unique_ptr<Transaction>> Transaction::Begin(const std::string
     if (info.type() == arrow::fs::FileType::NotFound) {
       return CodedError(kFileNotFound, "manifest version " + std::to_string(version) + " not found: '" + path + "'");
     }
-    ARROW_ASSIGN_OR_RAISE(txn->snapshot_, manifest::ReadManifestFile(txn->fs_.get(), path, txn->display_base_));
+    ARROW_ASSIGN_OR_RAISE(txn->snapshot_, manifest::ReadManifestFile(txn->fs_.get(), path, txn->display_base_,
+                                                                          txn->cache_manifests_));
   }
   return txn;
 }
@@ -164,7 +166,8 @@ arrow::Result<Manifest> Transaction::Merge(int64_t latest) const {
   };
   if (!drop_columns_.empty() || !drop_indexes_.empty()) return conflict("drops do not commute");
   ARROW_ASSIGN_OR_RAISE(Manifest newest,
-                        manifest::ReadManifestFile(fs_.get(), manifest::ManifestPath(base_, latest), display_base_));
+                        manifest::ReadManifestFile(fs_.get(), manifest::ManifestPath(base_, latest), display_base_,
+                                                   cache_manifests_));
   for (const auto& [key, stat] : stat_updates_) {
     auto before = snapshot_.stats.find(key);
     auto now = newest.stats.find(key);

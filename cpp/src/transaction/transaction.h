@@ -67,6 +67,7 @@ class Transaction {
   int64_t effective_read_ = 0;
   Resolve resolve_ = Resolve::kFail;
   uint32_t retries_ = 0;
+  bool cache_manifests_ = true;  // reader.metadata_cache.enable
   manifest::Manifest snapshot_;
 
   std::vector<std::string> drop_columns_;

@@ -383,7 +383,9 @@ def kill_loop(path: str, properties: Mapping[str, Any], rows: int, iterations: i
     the dataset after every kill with ``check_recovered``:
 
     - ``write``: after the child flushed two batches (data files exist, nothing committed);
-      the kill must leave new orphan files and no new version;
+      the kill must leave no new version, and new orphan files where files are visible while
+      written (local disk); on an object store an unfinished upload leaves no object, so the
+      orphans stay as they were;
     - ``commit``: 0.2 s into a commit held by ``sleep.before.commit.manifest`` (engines with
       libfiu; others use ``loop``): the data files exist, the manifest does not;
     - ``loop``: at a random moment (20-300 ms) of a child committing in a tight loop.
@@ -392,7 +394,9 @@ def kill_loop(path: str, properties: Mapping[str, Any], rows: int, iterations: i
     first iteration that lost or half-applied a commit.
     """
     from ..faults import fault_injection_enabled
+    from .backend import features
 
+    torn_files = "partial_files" in features(properties)
     rng = random.Random(seed)
     held_commit = fault_injection_enabled()
     results: list[KillResult] = []
@@ -411,7 +415,10 @@ def kill_loop(path: str, properties: Mapping[str, Any], rows: int, iterations: i
         now = len(unreferenced_files(path, properties))
         if mode in ("write", "commit"):
             assert version == run.start_version, f"iteration {i} ({mode}): version moved to {version}"
+        if mode == "commit" or (mode == "write" and torn_files):
             assert now > orphans, f"iteration {i} ({mode}): the killed child left no data file behind"
+        elif mode == "write":
+            assert now == orphans, f"iteration {i} (write): an unfinished upload left {now - orphans} objects"
         results.append(KillResult(i, mode, version, now, run.seconds))
         orphans = now
     return results

@@ -180,6 +180,21 @@ def lance_fragments_at(local_path: str | os.PathLike[str]) -> list[LanceFragment
     return out
 
 
+def lance_fragments_on(properties: Mapping[str, Any], path: str) -> list[LanceFragment]:
+    """The fragments the Lance library reports for the dataset at ``path`` of the backend (any
+    backend: the tree is copied through the engine's filesystem to a temporary directory)."""
+    with tempfile.TemporaryDirectory(prefix="loon-lance-") as tmp, Filesystem(as_properties(properties)) as fs:
+        prefix = path.strip("/") + "/"
+        for info in fs.list_files(path):
+            rel = info.path.strip("/")[len(prefix) :] if info.path.strip("/").startswith(prefix) else None
+            if not rel:
+                raise ValueError(f"listing of {path} returned {info.path}, which is not below it")
+            local = Path(tmp, "dataset.lance", rel)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(fs.read_all(info.path))
+        return lance_fragments_at(Path(tmp, "dataset.lance"))
+
+
 def chunk_count(ranges: Sequence[int], chunk_rows: int) -> int:
     """Chunks of a provider-format group: each file's rows cut in slices of at most ``chunk_rows``."""
     return sum(-(-rows // chunk_rows) for rows in ranges)

@@ -142,6 +142,37 @@ def append_with_fault(
     return outcome
 
 
+def file_write_with_fault(
+    path: str, properties: Mapping[str, Any], point: str, count: int, content: bytes
+) -> FaultOutcome:
+    """Writes ``content`` to ``path`` through the filesystem API's writer (open, write, flush,
+    close) while ``point`` is armed; a failed attempt is destroyed (its upload aborted) and the
+    file written again. ``outcome.result`` holds the bytes read back afterwards.
+    """
+    outcome = FaultOutcome(point, count)
+    limit = max(count, 1) + 1
+    with Filesystem(properties) as fs, FaultInjector({point: count}):
+        while True:
+            stage, writer = "open", None
+            try:
+                writer = fs.open_writer(path)
+                stage = "write"
+                writer.write(content)
+                stage = "flush"
+                writer.flush()
+                stage = "close"
+                writer.close()
+                break
+            except LoonError as e:
+                _record(outcome, stage, e, limit)
+            finally:
+                if writer is not None:
+                    writer.destroy()
+    with Filesystem(properties) as fs:
+        outcome.result = fs.read_all(path)
+    return outcome
+
+
 def read_with_fault(
     path: str,
     properties: Mapping[str, Any],

@@ -1,17 +1,40 @@
-"""Independent inspection of the Parquet files the engine writes (pyarrow.parquet metadata)."""
+"""Independent inspection of the Parquet files the engine writes (pyarrow.parquet metadata).
+
+A file is a ``StoredFile`` (``Session.data_files``: any backend, read through the engine's
+filesystem) or a local path (tests of the engine on a temporary directory).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-def codecs(path: str | Path) -> set[str]:
+class _Stored(Protocol):
+    size: int
+
+    def open(self) -> Any: ...
+
+
+ParquetSource = str | Path | _Stored
+
+
+def metadata(source: ParquetSource) -> pq.FileMetaData:
+    """The Parquet footer of a stored file or local path."""
+    if isinstance(source, str | os.PathLike):
+        return pq.ParquetFile(source).metadata
+    with source.open() as handle:
+        return pq.ParquetFile(handle).metadata
+
+
+def codecs(path: ParquetSource) -> set[str]:
     """Compression codecs (upper case, e.g. ``ZSTD``) of every column chunk of the file."""
-    meta = pq.ParquetFile(path).metadata
+    meta = metadata(path)
     return {
         meta.row_group(r).column(c).compression.upper()
         for r in range(meta.num_row_groups)
@@ -19,9 +42,9 @@ def codecs(path: str | Path) -> set[str]:
     }
 
 
-def encodings(path: str | Path) -> set[str]:
+def encodings(path: ParquetSource) -> set[str]:
     """All encodings (e.g. ``PLAIN``, ``RLE_DICTIONARY``) used by any column chunk of the file."""
-    meta = pq.ParquetFile(path).metadata
+    meta = metadata(path)
     found: set[str] = set()
     for r in range(meta.num_row_groups):
         for c in range(meta.num_columns):
@@ -29,14 +52,14 @@ def encodings(path: str | Path) -> set[str]:
     return found
 
 
-def uses_dictionary(path: str | Path) -> bool:
+def uses_dictionary(path: ParquetSource) -> bool:
     """True if any column chunk of the file is dictionary encoded."""
     return any("DICTIONARY" in e for e in encodings(path))
 
 
-def total_size(paths: list[str | Path]) -> int:
-    """Summed on-disk size in bytes of ``paths``."""
-    return sum(Path(p).stat().st_size for p in paths)
+def total_size(paths: list[ParquetSource]) -> int:
+    """Summed stored size in bytes of ``paths``."""
+    return sum(Path(p).stat().st_size if isinstance(p, str | os.PathLike) else p.size for p in paths)
 
 
 def key_retriever(keys: Mapping[bytes, bytes], seen: list[bytes] | None = None) -> Callable[[bytes], bytes | None]:

@@ -1,43 +1,55 @@
-"""Reports rebuilt from executed notebooks alone: ``index.html``, ``junit.xml``, plots.
+"""Results rebuilt from executed notebooks and their progress files: ``NotebookResult`` per notebook.
 
 ``collect(ipynb)`` reads the case, throughput and engine bundles a notebook emitted (see
-``loon.suite.cases`` and ``loon.suite.throughput``). A notebook that died (an exception outside a case, a
-timeout, a dead kernel) becomes the failure of a pseudo-case ``<category>::notebook`` carrying the
-failing cell and papermill's error, so nothing is lost between cells.
+``loon.suite.cases`` and ``loon.suite.throughput``) and, from the runner, the notebook's progress events
+and the cases its source defines. A notebook that did not run to its end never loses a case:
+
+* the case that was running when its kernel died (or its cell timed out) is an ``error`` naming why;
+* an exception outside any case becomes the error of a pseudo-case ``<category>::notebook`` carrying the
+  failing cell and its traceback;
+* each case of the source that never ran is an ``error`` ("not run"), or a ``skip`` when the run was
+  stopped on purpose (Ctrl-C, ``-x``).
+
+The pages and files built from these results: ``index`` (index.html), ``junit`` (junit.xml),
+``results`` (results.json), ``history`` (SQLite of every run) and ``compare`` (two reports side by side).
 """
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import nbformat
 
-from . import plots
-from .cases import CASE_MIME, ENGINE_MIME, FAIL, PASS, SKIP, CaseResult
+from . import control as run_control
+from .cases import CASE_MIME, DESELECTED, ENGINE_MIME, ERROR, FAIL, PASS, SKIP, CaseResult
 from .throughput import THROUGHPUT_MIME, ThroughputRecord
 
 __all__ = [
     "NotebookResult",
     "RunInfo",
+    "SavedReport",
+    "Totals",
+    "cancelled",
     "collect",
     "export_html",
     "notebook_case_name",
-    "write_index",
-    "write_junit",
+    "read_results",
+    "totals",
     "write_report",
+    "write_results",
 ]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# The exception `CaseSuite.finish()` raises: an expected end of a notebook with failed cases,
-# already reported case by case, not a notebook that died.
+# Exceptions that end a notebook as intended: `CaseSuite.finish()` after failed cases (already reported
+# case by case) and the runner's -x after the first failure. Neither is a notebook that died.
 _CASE_FAILURES = "CaseFailures"
+_EXIT_FIRST = "ExitFirst"
 
 
 def notebook_case_name(category: str) -> str:
@@ -61,41 +73,84 @@ class NotebookResult:
     engine: dict[str, str] | None = None
     seconds: float = 0.0
     died: CaseResult | None = None
-    """The ``<category>::notebook`` failure when the notebook did not run to its end."""
+    """The ``<category>::notebook`` error when the notebook stopped outside any case."""
     cell_ids: dict[str, str] = field(default_factory=dict)
     """Case name -> id of the cell that emitted its result (anchors into the notebook HTML)."""
+    stopped: str | None = None
+    """Why the notebook did not run to its end (None when it did)."""
+    crashed: bool = False
+    """Stopped by an error (dead kernel, timeout, exception outside a case), not on purpose."""
+    interrupted: bool = False
+    cancelled: bool = False
+    """Never started (the run was stopped first)."""
 
     @property
     def all_cases(self) -> list[CaseResult]:
         return self.cases + ([self.died] if self.died else [])
 
+    def _with(self, status: str) -> list[CaseResult]:
+        return [c for c in self.all_cases if c.status == status]
+
     @property
     def failed(self) -> list[CaseResult]:
-        return [c for c in self.all_cases if c.status == FAIL]
+        return self._with(FAIL)
+
+    @property
+    def errors(self) -> list[CaseResult]:
+        return self._with(ERROR)
 
     @property
     def passed(self) -> list[CaseResult]:
-        return [c for c in self.cases if c.status == PASS]
+        return self._with(PASS)
 
     @property
     def skipped(self) -> list[CaseResult]:
-        return [c for c in self.cases if c.status == SKIP]
+        return self._with(SKIP)
+
+    @property
+    def deselected(self) -> list[CaseResult]:
+        return self._with(DESELECTED)
+
+    @property
+    def ran(self) -> list[CaseResult]:
+        """Every case but the deselected ones."""
+        return [c for c in self.all_cases if c.status != DESELECTED]
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.errors and not self.crashed
+
+    @property
+    def status(self) -> str:
+        """PASS, FAIL, ERROR (died), INTERRUPTED or CANCELLED."""
+        if self.cancelled:
+            return "CANCELLED"
+        if self.crashed:
+            return "ERROR"
+        if self.failed or self.errors:
+            return "FAIL"
+        return "INTERRUPTED" if self.interrupted else "PASS"
 
     def summary_line(self) -> str:
-        """``PASS 12 of 12 cases`` / ``FAIL 2 of 14 cases failed: a, b`` / ``FAIL notebook died: ...``."""
-        total = len(self.cases)
-        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
-        if self.died:
-            passed = f"{len(self.passed)} of {total} cases passed{skipped}"
-            return f"FAIL notebook died: {self.died.message} ({passed})"
-        failed = [c.name for c in self.cases if c.status == FAIL]
+        """``PASS 12 of 12 cases`` / ``FAIL 2 of 14 cases failed: a, b`` / ``ERROR notebook died: ...``."""
+        if self.cancelled:
+            return "CANCELLED (not started)"
+        cases = [c for c in self.ran if c is not self.died]
+        extra = "".join(
+            f", {len(group)} {label}"
+            for group, label in [(self.skipped, "skipped"), (self.deselected, "deselected")]
+            if group
+        )
+        if self.crashed:
+            not_run = [c for c in self.errors if c.message.startswith("not run")]
+            counts = f"{len(self.passed)} of {len(cases)} cases passed, {len(not_run)} not run"
+            return f"ERROR notebook died: {self.stopped} ({counts})"
+        failed = [c.name for c in self.failed + self.errors]
         if failed:
-            return f"FAIL {len(failed)} of {total} cases failed: {', '.join(failed)}"
-        return f"PASS {len(self.passed)} of {total} cases{skipped}"
+            return f"FAIL {len(failed)} of {len(cases)} cases failed: {', '.join(failed)}{extra}"
+        if self.interrupted:
+            return f"INTERRUPTED {self.stopped or ''}: {len(self.passed)} of {len(cases)} cases passed{extra}"
+        return f"PASS {len(self.passed)} of {len(cases)} cases{extra}"
 
     def cell_link(self, case_name: str) -> str | None:
         """Relative link to the case's cell in the notebook HTML (or to the HTML itself)."""
@@ -105,89 +160,150 @@ class NotebookResult:
         return f"{self.html.name}#cell-id={cell_id}" if cell_id else self.html.name
 
 
+def cancelled(category: str, ipynb: Path) -> NotebookResult:
+    """A notebook the run never started (stopped before its turn)."""
+    return NotebookResult(category, ipynb, cancelled=True, stopped="not started")
+
+
 def collect(
     ipynb: str | Path,
     category: str | None = None,
     run_error: str | None = None,
     seconds: float | None = None,
+    *,
+    progress: str | Path | None = None,
+    planned: list[str] | None = None,
+    selection: run_control.RunControl | None = None,
+    interrupted: bool = False,
+    stop_reason: str = "",
 ) -> NotebookResult:
     """Reads one executed notebook into a ``NotebookResult``.
 
     ``run_error`` is an error the runner saw that the notebook may not show (e.g. a timeout or a
     kernel that could not start); it makes the notebook count as died. ``seconds`` is the wall time
-    when the notebook's papermill metadata has none.
+    when the notebook's papermill metadata has none. ``progress`` is the notebook's progress file,
+    ``planned`` the case names of its source, ``selection`` the run's ``-k``/``--lf`` (for cases that
+    never ran), ``interrupted`` whether the runner stopped it and ``stop_reason`` why.
     """
     ipynb = Path(ipynb)
     category = category or ipynb.stem
-    result = NotebookResult(category=category, ipynb=ipynb, seconds=seconds or 0.0)
+    result = NotebookResult(category=category, ipynb=ipynb, seconds=seconds or 0.0, interrupted=interrupted)
     html_path = ipynb.with_suffix(".html")
     result.html = html_path if html_path.exists() else None
-    if not ipynb.exists():
+    events = list(run_control.iter_events(progress)) if progress else []
+    by_name: dict[str, CaseResult] = {}
+    failed_cell: tuple[int, Any] | None = None
+    papermill_meta: dict[str, Any] = {}
+    started_cells: list[tuple[int, Any]] = []
+
+    if ipynb.exists():
+        nb = nbformat.read(ipynb, as_version=4)
+        papermill_meta = nb.metadata.get("papermill", {})
+        if seconds is None and papermill_meta.get("duration") is not None:
+            result.seconds = float(papermill_meta["duration"])
+        for index, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {}).get("papermill", {})
+            if meta.get("start_time") or cell.get("execution_count"):
+                # papermill stamps start_time before it sends a cell to the kernel.
+                started_cells.append((index, cell))
+            cell_failed = bool(meta.get("exception"))
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    cell_failed = True
+                    continue
+                data = output.get("data", {})
+                if CASE_MIME in data:
+                    case = CaseResult.from_dict(data[CASE_MIME])
+                    by_name[case.name] = case
+                    if cell.get("id"):
+                        result.cell_ids[case.name] = cell["id"]
+                if THROUGHPUT_MIME in data:
+                    bundle = data[THROUGHPUT_MIME]
+                    for record in bundle.get("records", []):
+                        record.setdefault("category", bundle.get("category", category))
+                        result.throughput.append(ThroughputRecord.from_dict(record))
+                if ENGINE_MIME in data:
+                    result.engine = {key: str(value) for key, value in data[ENGINE_MIME].items()}
+            if cell_failed and failed_cell is None:
+                failed_cell = (index, cell)
+    elif not events:
         message = run_error or f"executed notebook {ipynb} was not written"
-        result.died = CaseResult(
-            category, notebook_case_name(category), FAIL, result.seconds, message, message
-        )
+        if interrupted:
+            result.stopped = "interrupted before the notebook was saved"
+            return result
+        result.crashed, result.stopped = True, message
+        result.died = CaseResult(category, notebook_case_name(category), ERROR, result.seconds, message, message)
         return result
 
-    nb = nbformat.read(ipynb, as_version=4)
-    papermill_meta = nb.metadata.get("papermill", {})
-    if seconds is None and papermill_meta.get("duration") is not None:
-        result.seconds = float(papermill_meta["duration"])
+    # Cases whose end the kernel reported but whose output never reached the saved notebook.
+    for event in events:
+        if event.get("event") == "end" and event.get("case") not in by_name:
+            by_name[event["case"]] = CaseResult.from_dict(event["result"])
+    result.cases = list(by_name.values())
 
-    failed_cell: tuple[int, Any] | None = None
-    for index, cell in enumerate(nb.cells):
-        cell_failed = bool(cell.get("metadata", {}).get("papermill", {}).get("exception"))
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                cell_failed = True
-                continue
-            data = output.get("data", {})
-            if CASE_MIME in data:
-                case = CaseResult.from_dict(data[CASE_MIME])
-                result.cases.append(case)
-                if cell.get("id"):
-                    result.cell_ids[case.name] = cell["id"]
-            if THROUGHPUT_MIME in data:
-                bundle = data[THROUGHPUT_MIME]
-                for record in bundle.get("records", []):
-                    record.setdefault("category", bundle.get("category", category))
-                    result.throughput.append(ThroughputRecord.from_dict(record))
-            if ENGINE_MIME in data:
-                result.engine = {key: str(value) for key, value in data[ENGINE_MIME].items()}
-        if cell_failed and failed_cell is None:
-            failed_cell = (index, cell)
+    if failed_cell is None and (run_error or interrupted) and started_cells:
+        failed_cell = started_cells[-1]  # a dead kernel or a timeout can leave no error output
+    error = None
+    if failed_cell is not None:
+        error = next((o for o in failed_cell[1].get("outputs", []) if o.get("output_type") == "error"), None)
+    ename = error.get("ename") if error is not None else None
 
-    if failed_cell is None and run_error:
-        # A dead kernel or a timeout can leave no error output: blame the last cell that started.
-        # papermill stamps start_time before it sends a cell to the kernel.
-        started = [
-            (i, c)
-            for i, c in enumerate(nb.cells)
-            if c.get("metadata", {}).get("papermill", {}).get("start_time") or c.get("execution_count")
-        ]
-        failed_cell = started[-1] if started else None
-    died = _notebook_failure(category, failed_cell, run_error, papermill_meta)
-    if died is not None:
-        result.died = died
-        if failed_cell is not None and failed_cell[1].get("id"):
-            result.cell_ids[died.name] = failed_cell[1]["id"]
+    if interrupted:
+        result.stopped = stop_reason or "run interrupted"
+    elif ename == _EXIT_FIRST and not run_error:
+        result.stopped = "stopped after the first failure (-x)"
+    elif ename == _CASE_FAILURES and not run_error:
+        pass  # finish() reported failed cases; they are already in the report
+    elif failed_cell is not None or run_error or papermill_meta.get("exception"):
+        result.crashed = True
+        died = _notebook_failure(category, failed_cell, run_error, error)
+        result.stopped = died.message
+        running = run_control.last_started(events)
+        if running is not None and running not in by_name:
+            # The case that was running takes the blame; the pseudo-case would only repeat it.
+            reason = run_error.splitlines()[0] if run_error else died.message
+            message = f"{reason} (while this case was running)"
+            result.cases.append(CaseResult(category, running, ERROR, 0.0, message, died.traceback))
+            result.stopped = f"{reason} in {running}"
+            if failed_cell is not None and failed_cell[1].get("id"):
+                result.cell_ids[running] = failed_cell[1]["id"]
+        else:
+            result.died = died
+            if failed_cell is not None and failed_cell[1].get("id"):
+                result.cell_ids[died.name] = failed_cell[1]["id"]
+
+    if result.stopped:
+        _add_not_run(result, planned or [], run_control.last_started(events), selection)
     return result
 
 
+def _add_not_run(
+    result: NotebookResult, planned: list[str], running: str | None, selection: run_control.RunControl | None
+) -> None:
+    """Every case of the source that has no result: an error when the notebook died, else a skip."""
+    known = {c.name for c in result.cases}
+    for name in planned:
+        if name in known:
+            continue
+        if selection is not None and not selection.selects(result.category, name):
+            result.cases.append(CaseResult(result.category, name, DESELECTED))
+        elif result.crashed:
+            message = f"not run: the notebook stopped earlier ({result.stopped})"
+            result.cases.append(CaseResult(result.category, name, ERROR, 0.0, message, message))
+        else:
+            note = " (was running)" if name == running else ""
+            result.cases.append(CaseResult(result.category, name, SKIP, 0.0, f"not run: {result.stopped}{note}"))
+
+
 def _notebook_failure(
-    category: str, failed_cell: tuple[int, Any] | None, run_error: str | None, papermill_meta: dict[str, Any]
-) -> CaseResult | None:
-    """The pseudo-case failure of a notebook that did not run to its end, else None."""
+    category: str, failed_cell: tuple[int, Any] | None, run_error: str | None, error: dict[str, Any] | None
+) -> CaseResult:
+    """The pseudo-case error of a notebook that did not run to its end."""
     name = notebook_case_name(category)
     if failed_cell is None:
-        if run_error or papermill_meta.get("exception"):
-            message = run_error or "notebook execution failed (no failing cell recorded)"
-            return CaseResult(category, name, FAIL, 0.0, message, message)
-        return None
+        message = run_error or "notebook execution failed (no failing cell recorded)"
+        return CaseResult(category, name, ERROR, 0.0, message, message)
     index, cell = failed_cell
-    error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
-    if error is not None and error.get("ename") == _CASE_FAILURES and not run_error:
-        return None  # finish() reported failed cases; they are already in the report
     count = cell.get("execution_count")
     where = f"In [{count}]" if count is not None else f"cell {index}"
     trace = _strip_ansi("\n".join(error.get("traceback", []))) if error is not None else ""
@@ -204,7 +320,7 @@ def _notebook_failure(
     source = cell.get("source", "")
     position = f" (cell {index} of the executed notebook)" if count is not None else ""
     trace += f"\n\n--- source of {where}{position} ---\n{source}"
-    return CaseResult(category, name, FAIL, 0.0, message, trace)
+    return CaseResult(category, name, ERROR, 0.0, message, trace)
 
 
 def export_html(ipynb: str | Path, html_path: str | Path | None = None) -> Path:
@@ -219,222 +335,170 @@ def export_html(ipynb: str | Path, html_path: str | Path | None = None) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-# junit.xml
-# --------------------------------------------------------------------------------------------
-
-
-def write_junit(results: Sequence[NotebookResult], path: str | Path) -> Path:
-    """One ``<testsuite>`` per category, one ``<testcase>`` per case (plus a died notebook)."""
-    path = Path(path)
-    root = ET.Element("testsuites")
-    for nb in results:
-        cases = nb.all_cases
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=nb.category,
-            tests=str(len(cases)),
-            failures=str(len(nb.failed)),
-            errors="0",
-            skipped=str(len([c for c in cases if c.status == SKIP])),
-            time=f"{nb.seconds:.3f}",
-        )
-        for case in cases:
-            element = ET.SubElement(
-                suite, "testcase", classname=nb.category, name=case.name, time=f"{case.seconds:.3f}"
-            )
-            if case.status == FAIL:
-                failure = ET.SubElement(element, "failure", message=case.message)
-                failure.text = case.traceback or case.message
-            elif case.status == SKIP:
-                ET.SubElement(element, "skipped", message=case.message)
-    root.set("tests", str(sum(len(nb.all_cases) for nb in results)))
-    root.set("failures", str(sum(len(nb.failed) for nb in results)))
-    ET.indent(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-    return path
-
-
-# --------------------------------------------------------------------------------------------
-# index.html
+# The run as a whole
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass
 class RunInfo:
-    """What the header of the report states about the run."""
+    """What the report states about the run (header of index.html, JUnit properties, history key)."""
 
     backend: str
     profile: str
     params_file: str = ""
     wall_seconds: float = 0.0
     started: str = ""
+    """ISO 8601 with the local offset."""
     skip_reason: str | None = None
+    hostname: str = ""
+    git_revision: str = ""
+    selection: str = ""
+    """What was asked beyond the defaults: categories, -k, --lf, -x (empty for a plain run)."""
+    engine: dict[str, str] = field(default_factory=dict)
+    """``info``, ``kind``, ``path`` of the engine the notebooks loaded, and ``build`` (hash of the file)."""
+    stopped: str = ""
+    """Why the run ended early (Ctrl-C, -x), if it did."""
+    exit_code: int | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>loon suite: {{ totals.failed }} failed, {{ totals.passed }} passed,
-{{ totals.skipped }} skipped</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 1.5em 2em; color: #222; }
-table { border-collapse: collapse; margin: .5em 0 1.5em; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.pass { color: #fff; background: #2e7d32; } .fail { color: #fff; background: #c62828; }
-.skip { color: #000; background: #ffca28; }
-.status { font-weight: bold; text-align: center; }
-pre { background: #f7f7f7; border-left: 4px solid #c62828; padding: .6em; overflow-x: auto;
-      font-size: 85%; white-space: pre-wrap; }
-.banner { padding: .6em 1em; font-size: 120%; font-weight: bold; }
-.muted { color: #666; }
-</style></head><body>
-<h1>loon integration suite</h1>
-<div class="banner {{ 'fail' if totals.failed else 'pass' }}">
-  {{ totals.passed }} passed, {{ totals.failed }} failed, {{ totals.skipped }} skipped
-  &mdash; {{ results|length }} notebooks, {{ '%.1f'|format(run.wall_seconds) }} s
-</div>
-<table>
-<tr><th>backend</th><td>{{ run.backend }}</td></tr>
-<tr><th>profile</th><td>{{ run.profile }}</td></tr>
-<tr><th>params file</th><td>{{ run.params_file }}</td></tr>
-{% if run.skip_reason %}<tr><th>note</th><td>{{ run.skip_reason }}</td></tr>{% endif %}
-<tr><th>started</th><td>{{ run.started }}</td></tr>
-{% for engine in engines %}
-<tr><th>engine</th><td>{{ engine.info }} ({{ engine.kind }})
-<span class="muted">{{ engine.path }}</span></td></tr>
-{% endfor %}
-</table>
-
-{% if failures %}
-<h2 id="failures">Failures</h2>
-{% for nb, case in failures %}
-<h3><a href="#nb-{{ nb.category }}">{{ nb.category }}</a> / {{ case.name }}</h3>
-<p>{{ case.message }}{% if nb.cell_link(case.name) %}
- &mdash; <a href="{{ nb.cell_link(case.name) }}">failing cell in {{ nb.category }}.html</a>{% endif %}
- &middot; <a href="{{ nb.ipynb.name }}">{{ nb.ipynb.name }}</a></p>
-<pre>{{ case.traceback or case.message }}</pre>
-{% endfor %}
-{% endif %}
-
-<h2>Notebooks</h2>
-<table>
-<tr><th>category</th><th>result</th><th>passed</th><th>failed</th><th>skipped</th><th>seconds</th>
-<th>notebook</th></tr>
-{% for nb in results %}
-<tr><td><a href="#nb-{{ nb.category }}">{{ nb.category }}</a></td>
-<td class="status {{ 'pass' if nb.ok else 'fail' }}">{{ 'PASS' if nb.ok else 'FAIL' }}</td>
-<td class="num">{{ nb.passed|length }}</td><td class="num">{{ nb.failed|length }}</td>
-<td class="num">{{ nb.skipped|length }}</td><td class="num">{{ '%.1f'|format(nb.seconds) }}</td>
-<td>{% if nb.html %}<a href="{{ nb.html.name }}">html</a> &middot; {% endif %}
-<a href="{{ nb.ipynb.name }}">ipynb</a></td></tr>
-{% endfor %}
-</table>
-
-{% for nb in results %}
-<h2 id="nb-{{ nb.category }}">{{ nb.category }}</h2>
-<p class="muted">{{ nb.summary_line() }}</p>
-<table>
-<tr><th>case</th><th>status</th><th>seconds</th><th>message</th></tr>
-{% for case in nb.all_cases %}
-<tr><td>{% if nb.cell_link(case.name) %}<a href="{{ nb.cell_link(case.name) }}">{{ case.name }}</a>
-{%- else %}{{ case.name }}{% endif %}</td>
-<td class="status {{ case.status }}">{{ case.status|upper }}</td>
-<td class="num">{{ '%.2f'|format(case.seconds) }}</td><td>{{ case.message }}</td></tr>
-{% else %}
-<tr><td colspan="4" class="muted">no cases recorded</td></tr>
-{% endfor %}
-</table>
-{% endfor %}
-
-{% if throughput %}
-<h2 id="throughput">Throughput</h2>
-{% for category, image in plot_images %}
-<h3>{{ category }}</h3>
-<img src="{{ image }}" alt="throughput of {{ category }}">
-{% endfor %}
-<table>
-<tr><th>category</th><th>operation</th><th>engine</th><th>MB</th><th>rows</th><th>seconds</th>
-<th>MB/s</th><th>rows/s</th></tr>
-{% for r in throughput %}
-<tr><td>{{ r.category }}</td><td>{{ r.operation }}</td><td>{{ r.engine }}</td>
-<td class="num">{{ '%.2f'|format(r.bytes / 1000000) }}</td><td class="num">{{ r.rows }}</td>
-<td class="num">{{ '%.3f'|format(r.seconds) }}</td><td class="num">{{ '%.1f'|format(r.mb_per_s) }}</td>
-<td class="num">{{ '%.0f'|format(r.rows_per_s) }}</td></tr>
-{% endfor %}
-</table>
-{% endif %}
-</body></html>
-"""
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
-class _Totals:
-    passed: int
-    failed: int
-    skipped: int
+class Totals:
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    deselected: int = 0
+
+    def line(self) -> str:
+        parts = [f"{self.passed} passed", f"{self.failed} failed"]
+        if self.errors:
+            parts.append(f"{self.errors} errors")
+        parts.append(f"{self.skipped} skipped")
+        if self.deselected:
+            parts.append(f"{self.deselected} deselected")
+        return ", ".join(parts)
 
 
-def totals(results: Iterable[NotebookResult]) -> _Totals:
-    """Case counts over all notebooks (a died notebook counts as one failure)."""
+def totals(results: Iterable[NotebookResult]) -> Totals:
+    """Case counts over all notebooks (a died notebook's pseudo-case counts as one error)."""
     results = list(results)
-    return _Totals(
+    return Totals(
         passed=sum(len(nb.passed) for nb in results),
         failed=sum(len(nb.failed) for nb in results),
+        errors=sum(len(nb.errors) for nb in results),
         skipped=sum(len(nb.skipped) for nb in results),
+        deselected=sum(len(nb.deselected) for nb in results),
     )
 
 
-def write_index(
-    results: Sequence[NotebookResult],
-    output_dir: str | Path,
-    run: RunInfo,
-    plot_images: Sequence[tuple[str, str]],
-) -> Path:
-    """Writes ``index.html``: header and totals, failures first, notebooks, cases, throughput."""
-    output_dir = Path(output_dir)
-    engines: list[dict[str, str]] = []
-    for nb in results:
-        if nb.engine and nb.engine not in engines:
-            engines.append(nb.engine)
-    failures = [(nb, case) for nb in results for case in nb.failed]
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    page = env.from_string(_TEMPLATE).render(
-        run=run,
-        results=results,
-        totals=totals(results),
-        failures=failures,
-        engines=engines,
-        throughput=[r for nb in results for r in nb.throughput],
-        plot_images=plot_images,
-    )
-    path = output_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
+def engine_of(results: Sequence[NotebookResult]) -> dict[str, str]:
+    """The engine the notebooks reported, with ``build``: a hash of its library file (which build ran)."""
+    engine = next((dict(nb.engine) for nb in results if nb.engine), {})
+    path = Path(engine.get("path", ""))
+    if engine and path.is_file():
+        engine["build"] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return engine
+
+
+# --------------------------------------------------------------------------------------------
+# results.json: the machine-readable report (for --lf, compare and the history)
+# --------------------------------------------------------------------------------------------
+
+RESULTS_FILE = "results.json"
+
+
+def write_results(results: Sequence[NotebookResult], run: RunInfo, path: str | Path) -> Path:
+    data = {
+        "run": run.to_dict(),
+        "notebooks": [
+            {
+                "category": nb.category,
+                "status": nb.status,
+                "summary": nb.summary_line(),
+                "seconds": nb.seconds,
+                "stopped": nb.stopped,
+                "crashed": nb.crashed,
+                "interrupted": nb.interrupted,
+                "cancelled": nb.cancelled,
+                "engine": nb.engine,
+                "cases": [c.to_dict() for c in nb.all_cases],
+                "throughput": [r.to_dict() for r in nb.throughput],
+            }
+            for nb in results
+        ],
+    }
+    path = Path(path)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
     return path
 
 
-def write_plots(results: Sequence[NotebookResult], output_dir: str | Path) -> list[tuple[str, str]]:
-    """One PNG per category with throughput records, in ``<output>/plots/``.
+@dataclass
+class SavedReport:
+    """A report directory read back from its ``results.json``."""
 
-    Returns (category, data URI) pairs: the images are inlined so ``index.html`` stands alone.
-    """
-    images = []
-    for nb in results:
-        if nb.throughput:
-            path = Path(output_dir) / "plots" / f"{nb.category}.png"
-            plots.save_throughput_png(nb.throughput, path, title=f"{nb.category}: MB/s")
-            images.append(
-                (nb.category, "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode())
-            )
-    return images
+    path: Path
+    run: RunInfo
+    notebooks: list[dict[str, Any]]
+
+    def cases(self) -> dict[tuple[str, str], CaseResult]:
+        return {
+            (nb["category"], c["name"]): CaseResult.from_dict(c) for nb in self.notebooks for c in nb.get("cases", [])
+        }
+
+    def throughput(self) -> list[ThroughputRecord]:
+        return [ThroughputRecord.from_dict(r) for nb in self.notebooks for r in nb.get("throughput", [])]
 
 
-def write_report(results: Sequence[NotebookResult], output_dir: str | Path, run: RunInfo) -> Path:
-    """Writes plots, ``index.html`` and ``junit.xml`` into ``output_dir``; returns the index path."""
+def read_results(report_dir: str | Path) -> SavedReport:
+    """Reads ``<report_dir>/results.json``; ``FileNotFoundError`` naming the directory if it has none."""
+    report_dir = Path(report_dir)
+    path = report_dir / RESULTS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{report_dir} is not a report directory (no {RESULTS_FILE})")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return SavedReport(report_dir, RunInfo.from_dict(data.get("run", {})), data.get("notebooks", []))
+
+
+@dataclass
+class Written:
+    """The files of a written report, and what changed against the previous comparable run."""
+
+    index: Path
+    junit: Path
+    results: Path
+    changes: Any = None
+    """``history.Changes`` (None without a history)."""
+
+
+def write_report(
+    results: Sequence[NotebookResult], output_dir: str | Path, run: RunInfo, history_path: str | Path | None = None
+) -> Written:
+    """Writes ``results.json``, ``junit.xml``, plots and ``index.html`` into ``output_dir``; records the
+    run in the history at ``history_path`` (if given) and shows on the index what changed."""
+    from . import history, index, junit
+
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    images = write_plots(results, output_dir)
-    write_junit(results, output_dir / "junit.xml")
-    return write_index(results, output_dir, run, images)
+    if not run.engine:
+        run.engine = engine_of(results)
+    results_path = write_results(results, run, output_dir / RESULTS_FILE)
+    junit_path = junit.write_junit(results, output_dir / "junit.xml", run)
+    changes = None
+    if history_path is not None:
+        store = history.History(history_path)
+        try:
+            run_id = store.record(run, results, output_dir)
+            changes = store.changes(run_id)
+            # Benchmark results (benchmarks/ writes JSON lines under reports/bench/) join the history too.
+            store.ingest_bench(Path(history_path).parent / "bench")
+            changes.bench = store.latest_bench()
+        finally:
+            store.close()
+    return Written(index.write_index(results, output_dir, run, changes), junit_path, results_path, changes)

@@ -29,9 +29,10 @@ from .._ffi import library_info
 from ..capability import Capabilities, capabilities
 from ..column_groups import ColumnGroups
 from ..faults import fault_injection_enabled
-from .cases import CaseResult, CaseSuite, Skip, Summary, publish_engine
+from . import backend as backend_features
+from .cases import Case, CaseResult, CaseSuite, Skip, Summary, publish_engine
 from .config import BackendConfig, Profile, try_load
-from .storage import CaseDataset, Storage
+from .storage import CaseDataset, Storage, StoredFile, stored_files
 from .throughput import ThroughputRecorder
 
 __all__ = ["NO_FAULT_INJECTION", "Session"]
@@ -83,10 +84,15 @@ class Session:
         return self.suite.run(func, name)
 
     def case(self, func: Callable[[], Any] | None = None, *, name: str | None = None) -> Any:
-        """Decorator: runs the function now as a case (``@suite.case`` or ``@suite.case(name=...)``)."""
+        """Decorator: runs the function now as a case (``@suite.case`` or ``@suite.case(name=...)``).
+
+        Returns a ``Case``: calling it runs the case again (its new result replaces the old one).
+        """
         if func is None:
-            return lambda f: self.run(f, name)
-        return self.run(func, name)
+            return lambda f: self.case(f, name=name)
+        case_name = name or func.__name__
+        self.run(func, case_name)
+        return Case(self.suite, func, case_name, run=self.run)
 
     def skip_case(self, name: str, reason: str) -> None:
         self.suite.skip_case(name, reason)
@@ -122,9 +128,13 @@ class Session:
             return CaseDataset(self.cfg.case_path(self.category, label), dict(self.cfg.properties))
         return self._shared.enter_context(self.store.dataset(label))
 
-    def local_files(self, groups: ColumnGroups) -> list[Any]:
-        """Local paths of every data file of ``groups`` (local backend: for pyarrow's metadata readers)."""
-        return [self.store.local_path(f.path) for g in groups for f in g.files]
+    def data_files(self, groups: ColumnGroups) -> list[StoredFile]:
+        """Every data file of ``groups`` on this backend (``pq.ParquetFile(f.open())`` reads its metadata)."""
+        return stored_files(groups, self.cfg.properties)
+
+    def arrow_fs(self) -> Any:
+        """A ``pyarrow.fs`` filesystem onto this backend, rooted where dataset paths start."""
+        return self.store.arrow_fs()
 
     # ---- what the engine supports ----------------------------------------------------------
 
@@ -136,6 +146,17 @@ class Session:
 
     def supports(self, capability: str) -> bool:
         return self.caps.supports(capability)
+
+    def backend_supports(self, feature: str) -> bool:
+        """Whether the storage backend has ``feature`` (``loon.suite.backend.FEATURES``)."""
+        return backend_features.missing_reason(self.cfg.properties, feature) is None
+
+    def require_backend(self, *features: str) -> None:
+        """Skips the running case unless the storage backend has every feature in ``features``."""
+        for feature in features:
+            reason = backend_features.missing_reason(self.cfg.properties, feature, self.cfg.backend)
+            if reason:
+                raise Skip(reason)
 
     @staticmethod
     def skip(reason: str) -> None:

@@ -9,15 +9,16 @@ hands each case a dataset named after the case::
 
 The path is ``<base_path>/<category>/<case>-<uuid>``: fresh per call, so reruns and parallel
 notebooks never share data. It is emptied before the case (in case a previous run died) and
-removed afterwards unless ``keep=True`` (useful when debugging in Jupyter).
+removed afterwards unless ``keep=True`` (useful when debugging in Jupyter), or unless the case fails
+under the runner's ``--keep-data``: then its location is recorded with the failure and printed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,55 @@ import pyarrow as pa
 
 from ..column_groups import ColumnGroups
 from ..errors import LoonError
-from ..filesystem import Filesystem
+from ..filesystem import EngineFile, Filesystem
 from ..manifest import Manifest
 from ..properties import Properties
 from ..reader import Reader
 from ..transaction import LATEST, commit_groups, open_manifest, read_dataset
 from ..writer import write_dataset
-from . import data
+from . import cases, data
+from .backend import arrow_filesystem
 from .config import BackendConfig
 from .fault_cases import assert_intact
 from .workloads import add_columns
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file on the configured backend, reached through the engine's filesystem (any backend).
+
+    ``pyarrow.parquet`` reads it through ``open()``: ``pq.ParquetFile(f.open())``.
+    """
+
+    path: str
+    properties: Mapping[str, Any] = field(compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def size(self) -> int:
+        with Filesystem(self.properties) as fs:
+            return fs.file_size(self.path)
+
+    def read_bytes(self) -> bytes:
+        with Filesystem(self.properties) as fs:
+            return fs.read_all(self.path)
+
+    def open(self) -> EngineFile:
+        """A read-only seekable file object (close it, or use it in a ``with`` block)."""
+        with Filesystem(self.properties) as fs:
+            size = fs.file_size(self.path)
+            return EngineFile(fs.open_reader(self.path, size), size)
+
+    def __str__(self) -> str:
+        return self.path
+
+
+def stored_files(groups: ColumnGroups, properties: Mapping[str, Any]) -> list[StoredFile]:
+    """Every data file of ``groups``, group by group, as ``StoredFile``s."""
+    return [StoredFile(f.path, dict(properties)) for g in groups for f in g.files]
 
 
 @dataclass
@@ -106,13 +146,24 @@ class Storage:
         self.cfg = cfg
         self.category = category
         self.keep = keep
+        self._arrow_fs: Any = None
 
     def _remove(self, path: str) -> None:
         with Filesystem(self.cfg.properties) as fs:
             with contextlib.suppress(LoonError):
                 fs.remove_files(path)
-        if self.cfg.is_local:  # the FFI has no directory delete; drop the empty tree
+        # The FFI has no directory delete: drop the empty tree (GCS directory markers included).
+        if self.cfg.is_local:
             shutil.rmtree(self.local_path(path), ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                self.arrow_fs().delete_dir(path)
+
+    def arrow_fs(self) -> Any:
+        """A ``pyarrow.fs`` filesystem onto this backend, rooted where dataset paths start (cached)."""
+        if self._arrow_fs is None:
+            self._arrow_fs = arrow_filesystem(self.cfg.properties)
+        return self._arrow_fs
 
     @contextlib.contextmanager
     def dataset(self, case_name: str) -> Iterator[CaseDataset]:
@@ -121,10 +172,23 @@ class Storage:
         self._remove(path)
         try:
             yield CaseDataset(path, dict(self.cfg.properties))
-        finally:
-            if not self.keep:
+        except BaseException:
+            if cases.keep_failed_data():
+                cases.note_kept_data(self.location(path))
+            elif not self.keep:
                 self._remove(path)
+            raise
+        if not self.keep:
+            self._remove(path)
+
+    def location(self, path: str) -> str:
+        """Where a dataset path is for a person: the local directory, or the backend's URI."""
+        if self.cfg.is_local:
+            return str(self.local_path(path))
+        bucket = self.cfg.properties.get("fs.bucket_name", "")
+        return f"{self.cfg.storage_type}://{bucket + '/' if bucket else ''}{path}"
 
     def local_path(self, path: str) -> Path:
-        """The local filesystem path of a dataset path (local backend only)."""
+        """The local filesystem path of a dataset path (local backend only: cases needing it
+        ``require_backend("posix_files")``; everything else goes through ``StoredFile``)."""
         return self.cfg.local_root() / path

@@ -14,6 +14,9 @@ from ..filesystem import EngineFile, Filesystem
 from ..reader import Reader
 from ..transaction import LATEST, open_manifest
 
+# The column-group formats a manifest may name (read-only external formats included).
+COLUMN_GROUP_FORMATS = ("parquet", "vortex", "lance-table", "iceberg-table", "paimon-table")
+
 
 @dataclass
 class ValidationReport:
@@ -116,6 +119,9 @@ def _validate(
     report.num_groups = len(groups)
     report.num_files = len(groups.files)
     report.num_rows = groups.num_rows
+    for i, g in enumerate(groups):
+        if g.format not in COLUMN_GROUP_FORMATS:  # e.g. a damaged "parquet": no engine reads it
+            report.problems.append(f"group {i}: unknown column-group format {g.format!r}")
     totals = [g.num_rows for g in groups]
     if len(set(totals)) > 1:
         report.problems.append(f"column groups are not row-aligned: row totals {totals}")
