@@ -31,7 +31,7 @@ def test_features_by_configuration():
     s3 = {"fs.storage_type": "remote", "fs.cloud_provider": "aws"}
     assert backend.features(s3) == {"s3_protocol"}
     assert backend.features({**s3, "fs.cloud_provider": "huawei"}) == {"s3_protocol"}
-    assert backend.features({**s3, "fs.cloud_provider": "azure"}) == set()
+    assert backend.features({**s3, "fs.cloud_provider": "azure"}) == {"partial_files", "directories"}
     gcs = {"fs.storage_type": "remote", "fs.cloud_provider": "gcp", "fs.gcp_native_without_auth": "true"}
     assert backend.features(gcs) == set()
     # GCS with HMAC keys speaks S3 (its XML API)

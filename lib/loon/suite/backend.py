@@ -81,6 +81,10 @@ def features(properties: Mapping[str, Any]) -> frozenset[str]:
         found.update(("posix_files", "partial_files", "directories"))
     elif _speaks_s3(properties):
         found.add("s3_protocol")
+    elif _provider(properties) == "azure":
+        # Arrow's Azure filesystem creates the blob when a stream opens (empty until it closes) and
+        # refuses a path below an existing blob, as directories would.
+        found.update(("partial_files", "directories"))
     return frozenset(found)
 
 
