@@ -57,6 +57,18 @@ def uses_dictionary(path: ParquetSource) -> bool:
     return any("DICTIONARY" in e for e in encodings(path))
 
 
+def compressed_sizes(paths: list[ParquetSource]) -> dict[str, int]:
+    """Compressed bytes per column (path in schema) summed over every row group of ``paths``."""
+    sizes: dict[str, int] = {}
+    for path in paths:
+        meta = metadata(path)
+        for r in range(meta.num_row_groups):
+            for c in range(meta.num_columns):
+                chunk = meta.row_group(r).column(c)
+                sizes[chunk.path_in_schema] = sizes.get(chunk.path_in_schema, 0) + chunk.total_compressed_size
+    return sizes
+
+
 def total_size(paths: list[ParquetSource]) -> int:
     """Summed stored size in bytes of ``paths``."""
     return sum(Path(p).stat().st_size if isinstance(p, str | os.PathLike) else p.size for p in paths)
