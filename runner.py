@@ -553,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for b in backends:
         for nb in b.results:
-            print(f"{b.name + '.' if several else ''}{nb.category}: {nb.summary_line()}")
+            print(f"{b.name + '.' if several else ''}{nb.category} ... {nb.summary_line()}")
             if nb.crashed:
                 print(f"  kernel log: {b.output_dir / 'logs' / (nb.category + '.log')}")
     print(
