@@ -52,6 +52,15 @@ class Location:
     def options(self) -> dict[str, str]:
         return dict(self.storage_options)
 
+    @property
+    def retry_seconds(self) -> float:
+        """How long a library may keep retrying one request: 3 x the engine's ``connect_timeout``
+        (``fs.request_timeout_ms``), so an unreachable store fails about as soon as the engine's
+        own client would (the libraries' default is 10 retries within 3 minutes)."""
+        timeout = self.options.get("connect_timeout", "3000ms")
+        ms = float(timeout[:-2]) if timeout.endswith("ms") else 3000.0
+        return max(1.0, 3 * ms / 1000.0)
+
     def __str__(self) -> str:
         return self.uri
 

@@ -59,7 +59,10 @@ def _not_found(exc: BaseException) -> bool:
 
 def _open_remote(location: Location) -> Any:
     try:
-        return _lance().dataset(location.uri, storage_options=location.options)
+        # Lance's own keys bound its retries (object_store's default: 10 within 3 minutes).
+        retry = {"client_max_retries": "3", "client_retry_timeout": str(int(location.retry_seconds))}
+        options = {**location.options, **retry}
+        return _lance().dataset(location.uri, storage_options=options)
     except (OSError, ValueError) as exc:
         if _not_found(exc):
             raise FileNotFoundError(f"no Lance dataset at {location.uri}: {exc}") from None

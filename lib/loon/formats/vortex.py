@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -46,15 +47,17 @@ _STORES_LOCK = threading.Lock()
 _STORES: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 
 
-def _store(bucket_url: str, options: tuple[tuple[str, str], ...]) -> Any:
-    """The ``vortex.store`` store of one bucket with these options (built once, reused)."""
+def _store(bucket_url: str, location: Location) -> Any:
+    """The ``vortex.store`` store of one bucket with the options of ``location`` (built once, reused)."""
+    options = location.storage_options
     key = (bucket_url, options)
     with _STORES_LOCK:
         store = _STORES.get(key)
     if store is None:
         client = {k: v for k, v in options if k in _CLIENT_KEYS}
         config = {k: v for k, v in options if k not in _CLIENT_KEYS}
-        store = _vortex().store.from_url(bucket_url, config=config, client_options=client)
+        retry = {"max_retries": 3, "retry_timeout": timedelta(seconds=location.retry_seconds)}
+        store = _vortex().store.from_url(bucket_url, config=config, client_options=client, retry_config=retry)
         with _STORES_LOCK:
             _STORES[key] = store
     return store
@@ -65,7 +68,7 @@ def _open_remote(location: Location) -> Any:
     bucket, _, key = rest.partition("/")
     if not key:
         raise IsADirectoryError(f"{location} is a bucket, not a Vortex file")
-    store = _store(f"{scheme}://{bucket}", location.storage_options)
+    store = _store(f"{scheme}://{bucket}", location)
     try:
         return _vortex().open(key, store=store)
     except RuntimeError as exc:
