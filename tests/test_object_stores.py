@@ -267,10 +267,20 @@ def code_of(call) -> tuple[int, str]:
 
 
 def test_missing_bucket_names_the_bucket(remote):
-    props = loon.Properties(remote.emulator.properties(bucket="no-such-bucket-loon"))
-    code, msg = code_of(lambda: loon.commit_groups("ds", loon.write_dataset("ds", table(5), props), props))
-    assert code == 104, msg
-    assert "no-such-bucket-loon" in msg and remote.emulator.address in msg
+    """A missing bucket is code 104 naming it on every path, never an empty store."""
+    bucket = "no-such-bucket-loon"
+    props = loon.Properties(remote.emulator.properties(bucket=bucket))
+    calls = {
+        "writer": lambda: loon.write_dataset("ds", table(5), props),
+        "reader": lambda: loon.read_dataset("ds", data.SCHEMA, props),
+        "latest version": lambda: loon.latest_version("ds", props),
+        "transaction begin": lambda: loon.Transaction("ds", props),
+        "filesystem": lambda: loon.Filesystem(props),
+    }
+    for what, call in calls.items():
+        code, msg = code_of(call)
+        assert code == 104, f"{what}: {msg}"
+        assert bucket in msg and remote.emulator.address in msg, f"{what}: {msg}"
 
 
 def test_unreachable_endpoint_fails_within_the_timeout(remote):

@@ -357,6 +357,22 @@ arrow::Status ObjectStoreFileSystem::EnsureBucket() {
   return arrow::Status::OK();
 }
 
+// Without this check a missing bucket would read as an empty store: listings come back empty,
+// every key "does not exist" and a dataset has no version. Credentials that may use objects but
+// not look at the bucket itself (403 on HEAD bucket) pass: their operations report their own errors.
+arrow::Status ObjectStoreFileSystem::CheckBucket() {
+  auto info = store_fs_->GetFileInfo(config_->bucket);
+  if (!info.ok()) {
+    arrow::Status st = MapRemoteError(*config_, info.status());
+    return CodeOf(st) == kAwsAccessDenied ? arrow::Status::OK() : st;
+  }
+  if (info->type() == arrow::fs::FileType::NotFound) {
+    return CodedError(kAwsNotFound, "bucket '" + config_->bucket + "' does not exist [" + config_->Describe() + "]");
+  }
+  bucket_seen_.store(true);
+  return arrow::Status::OK();
+}
+
 arrow::Status ObjectStoreFileSystem::CreateDir(const std::string& path, bool recursive) {
   ARROW_RETURN_NOT_OK(EnsureBucket());
   return LoonFileSystem::CreateDir(path, recursive);
@@ -367,7 +383,9 @@ arrow::Result<std::shared_ptr<LoonFileSystem>> MakeObjectStoreFileSystem(const R
   auto made = MakeArrowFileSystem(c);  // checks the credentials' form (code 7) before any request
   if (!made.ok()) return MapRemoteError(c, made.status());
   if (c.protocol != Protocol::kS3) ARROW_RETURN_NOT_OK(ProbeEndpoint(c));  // S3 has its own timeouts
-  return std::static_pointer_cast<LoonFileSystem>(std::make_shared<ObjectStoreFileSystem>(config, *made));
+  auto fs = std::make_shared<ObjectStoreFileSystem>(config, *made);
+  ARROW_RETURN_NOT_OK(fs->CheckBucket());
+  return std::static_pointer_cast<LoonFileSystem>(fs);
 }
 
 }  // namespace loon::fs
