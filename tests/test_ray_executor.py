@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from live_output import LiveProcess
 
 from loon.suite import report
 
@@ -25,10 +26,14 @@ NOTEBOOKS = REPO / "tests" / "notebooks" / "cluster"
 BACKENDS = ("local", "s3-emulator")
 
 
+def runner_command(tmp_path: Path, output: str, *args: str) -> list[str]:
+    return [sys.executable, str(REPO / "runner.py"), "--notebooks-dir", str(NOTEBOOKS), "--profile", "smoke",
+            "--no-history", "--output", str(tmp_path / output), *args]  # fmt: skip
+
+
 def start_runner(tmp_path: Path, output: str, *args: str) -> subprocess.Popen:
     env = dict(os.environ, LOON_TEST_ROOT=str(tmp_path / "root"))
-    command = [sys.executable, str(REPO / "runner.py"), "--notebooks-dir", str(NOTEBOOKS), "--profile", "smoke",
-               "--no-history", "--output", str(tmp_path / output), *args]  # fmt: skip
+    command = runner_command(tmp_path, output, *args)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
 
 
@@ -70,17 +75,23 @@ def test_ray_report_equals_local_case_for_case(ray_cluster, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_killed_ray_worker_names_the_lost_notebook(ray_cluster, tmp_path):
-    proc = start_runner(tmp_path, "out", "--categories", "sleeps,versions", "--backend", "local",
-                        "--executor", "ray", "--ray-address", ray_cluster)  # fmt: skip
-    pid_file = tmp_path / "out" / "sleeps.worker.pid"
-    deadline = time.monotonic() + 180
-    while not (pid_file.is_file() and pid_file.read_text().strip()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the sleeping notebook never started:\n{proc.communicate()[0]}")
-        time.sleep(0.2)
-    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the Ray worker running papermill
-    out = finish(proc, timeout=120)
+    env = dict(os.environ, LOON_TEST_ROOT=str(tmp_path / "root"))
+    run = LiveProcess(runner_command(tmp_path, "out", "--categories", "sleeps,versions", "--backend", "local",
+                                     "--executor", "ray", "--ray-address", ray_cluster), REPO, env)  # fmt: skip
+    try:
+        pid_file = tmp_path / "out" / "sleeps.worker.pid"
+        deadline = time.monotonic() + 180
+        while not (pid_file.is_file() and pid_file.read_text().strip()):
+            if run.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the sleeping notebook never started:\n{run.finish(timeout=30)}")
+            time.sleep(0.2)
+        # The finished notebook's summary line is out while the other one still runs (it sleeps until killed).
+        run.wait_for_line("versions ... PASS", 180)
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the Ray worker running papermill
+        out = run.finish(timeout=120)
+    finally:
+        run.kill()
+    proc = run.proc
     assert proc.returncode == 3, out  # a notebook died
     notebooks = {nb["category"]: nb for nb in report.read_results(tmp_path / "out").notebooks}
     assert notebooks["versions"]["status"] == "PASS", out
