@@ -51,6 +51,18 @@ def statuses(report_dir: Path) -> dict[tuple[str, str], str]:
     return {key: case.status for key, case in report.read_results(report_dir).cases().items()}
 
 
+def differences(tmp_path: Path, backend: str) -> str:
+    """The cases whose status differs between the two runs, with their messages (what went wrong)."""
+    local, ray = (report.read_results(tmp_path / run / backend).cases() for run in ("local", "ray"))
+    lines = [f"{backend}: Ray and local differ:"]
+    for key in sorted(set(local) | set(ray)):
+        cases = {"local": local.get(key), "Ray": ray.get(key)}
+        if len({case.status if case else None for case in cases.values()}) > 1:
+            lines += [f"  {key} {run}: " + (f"{case.status}: {case.message}" if case else "missing")
+                      for run, case in cases.items()]  # fmt: skip
+    return "\n".join(lines)
+
+
 @pytest.mark.timeout(400)
 def test_ray_report_equals_local_case_for_case(ray_cluster, tmp_path):
     matrix = ["--categories", "storage,versions", "--backend", ",".join(BACKENDS)]
@@ -61,7 +73,7 @@ def test_ray_report_equals_local_case_for_case(ray_cluster, tmp_path):
     assert ray.returncode == 1, ray_out
     for backend in BACKENDS:
         want, got = statuses(tmp_path / "local" / backend), statuses(tmp_path / "ray" / backend)
-        assert got == want, f"{backend}: Ray {got} != local {want}\n{ray_out}"
+        assert got == want, differences(tmp_path, backend) + f"\nRay run:\n{ray_out}\nlocal run:\n{local_out}"
     # Not vacuous: every status the fixtures produce is there, and the backends differ where they should.
     assert statuses(tmp_path / "ray" / "local")[("storage", "test_local_root")] == "pass"
     assert statuses(tmp_path / "ray" / "s3-emulator")[("storage", "test_local_root")] == "skip"
