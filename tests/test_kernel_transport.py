@@ -49,6 +49,7 @@ def test_run_notebook_starts_its_kernel_with_that_manager(tmp_path, monkeypatch)
         seen.update(transport=manager.transport, ip=manager.ip)
 
     monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
+    monkeypatch.setenv("LOON_SUITE_RUN", "")  # run_notebook sets it for its process: restored after the test
     job = executor.Job("c", tmp_path / "c.ipynb", tmp_path / "out.ipynb", {}, None, tmp_path / "control.json",
                        tmp_path / "progress.jsonl", tmp_path / "c.log")  # fmt: skip
     outcome = executor.run_notebook(job)
