@@ -10,7 +10,7 @@ from typing import Any
 
 from . import _exit
 from ._ffi import ffi, library
-from ._handle import OwnedHandle
+from ._handle import FinishedHandle, OwnedHandle
 from .errors import LoonFileNotFoundError, check, engine_text
 from .properties import as_properties
 
@@ -214,8 +214,10 @@ class Filesystem(OwnedHandle):
         check(library().loon_filesystem_reset_metrics(self._handle), "loon_filesystem_reset_metrics")
 
 
-class FileWriter:
+class FileWriter(FinishedHandle):
     """An output stream of the engine's filesystem (``close`` completes the file)."""
+
+    _destroy_fn = "loon_filesystem_writer_destroy"
 
     def __init__(self, handle: int):
         self._handle = handle
@@ -240,25 +242,10 @@ class FileWriter:
 
     def destroy(self) -> None:
         with self.call_lock:
-            if self._handle:
-                library().loon_filesystem_writer_destroy(self._handle)
-                self._handle = 0
+            super().destroy()
 
-    def __enter__(self) -> FileWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self.close()
-        finally:
-            self.destroy()
-
-    def __del__(self) -> None:
-        try:
-            self.destroy()
-        except Exception:
-            pass
+    def _finish_on_exit(self) -> None:
+        self.close()
 
 
 class FileReader:

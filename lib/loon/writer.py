@@ -10,13 +10,14 @@ import pyarrow as pa
 
 from . import _exit
 from ._ffi import ffi, library
+from ._handle import FinishedHandle
 from .arrow_c import exported_batch, exported_schema
 from .column_groups import ColumnGroups
 from .errors import check
 from .properties import as_properties
 
 
-class Writer:
+class Writer(FinishedHandle):
     """Writes batches under ``base_path`` and returns the resulting column groups on close.
 
     Use as a context manager: a clean exit closes the writer (the groups are in
@@ -26,6 +27,8 @@ class Writer:
     ...     w.write(batch)
     >>> groups = w.column_groups
     """
+
+    _destroy_fn = "loon_writer_destroy"
 
     def __init__(self, base_path: str, schema: pa.Schema, properties: Mapping[str, Any] | None = None):
         self.base_path = base_path
@@ -79,24 +82,11 @@ class Writer:
     def destroy(self) -> None:
         """Frees the writer (abandoning unclosed data); safe to call more than once."""
         with self.call_lock:
-            if self._handle:
-                library().loon_writer_destroy(self._handle)
-                self._handle = 0
+            super().destroy()
 
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None and self._handle:
+    def _finish_on_exit(self) -> None:
+        if self._handle:
             self.close()
-        else:
-            self.destroy()
-
-    def __del__(self) -> None:
-        try:
-            self.destroy()
-        except Exception:
-            pass
 
 
 def write_dataset(
