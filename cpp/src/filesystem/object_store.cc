@@ -382,14 +382,12 @@ arrow::Status ObjectStoreFileSystem::EnsureBucket() {
 }
 
 // Without this check a missing bucket would read as an empty store: listings come back empty,
-// every key "does not exist" and a dataset has no version. Credentials that may use objects but
-// not look at the bucket itself (403 on HEAD bucket) pass: their operations report their own errors.
+// every key "does not exist" and a dataset has no version. Only the store's "no such bucket"
+// fails here; when the check itself fails (credentials that may use objects but not look at the
+// bucket, an unreachable endpoint) the operations report their own errors, with their context.
 arrow::Status ObjectStoreFileSystem::CheckBucket() {
   auto info = store_fs_->GetFileInfo(config_->bucket);
-  if (!info.ok()) {
-    arrow::Status st = MapRemoteError(*config_, info.status());
-    return CodeOf(st) == kAwsAccessDenied ? arrow::Status::OK() : st;
-  }
+  if (!info.ok()) return arrow::Status::OK();
   if (info->type() == arrow::fs::FileType::NotFound) {
     return CodedError(kAwsNotFound, "bucket '" + config_->bucket + "' does not exist [" + config_->Describe() + "]");
   }
