@@ -281,6 +281,21 @@ def code_of(call) -> tuple[int, str]:
     return exc.value.code, str(exc.value)
 
 
+def test_directory_below_an_object(remote):
+    """S3 is a flat key space; Arrow's GCS and Azure filesystems refuse a directory below an object,
+    which is code 3 naming the directory asked for, with the reason a local filesystem gives."""
+    plain, ds = remote.path("plain"), remote.path("plain/ds")
+    with loon.Filesystem(remote.props) as fs:
+        fs.write(plain, b"a file")
+        if remote.kind == "moto":
+            assert loon.write_dataset(ds, table(10), remote.props)[0].num_rows == 10
+        else:
+            for call in (lambda: fs.mkdir(f"{ds}/sub"), lambda: loon.write_dataset(ds, table(10), remote.props)):
+                code, message = code_of(call)
+                assert code == 3 and f"{ds}/" in message and "Not a directory" in message, message
+        assert fs.read_all(plain) == b"a file"
+
+
 def test_missing_bucket_names_the_bucket(remote):
     props = loon.Properties(remote.emulator.properties(bucket="no-such-bucket-loon"))
     code, msg = code_of(lambda: loon.commit_groups("ds", loon.write_dataset("ds", table(5), props), props))

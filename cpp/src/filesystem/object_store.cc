@@ -296,6 +296,11 @@ arrow::Status MapRemoteError(const RemoteConfig& c, arrow::Status st) {
   std::string msg = st.message();
   if (msg.find(context) == std::string::npos) msg += context;
   if (arrow::internal::ErrnoFromStatus(st) == ENOENT) return st.WithMessage(msg);  // a missing key: code 12
+  // Arrow's GCS filesystem refuses a directory below an existing object (as Azure's does, with
+  // ENOTDIR): the same reason a local filesystem gives.
+  if (st.message().find("conflicts with an existing file") != std::string::npos) {
+    return arrow::internal::IOErrorFromErrno(ENOTDIR, msg);
+  }
   int code = Classify(st.message());
   if (code == 0) return st.WithMessage(msg);
   return CodedError(code, msg);
