@@ -210,8 +210,11 @@ def _fake_gcs_command(port: int, workdir: Path) -> list[str]:
         raise EmulatorUnavailable(f"fake-gcs-server binary missing: {binary}")
     if not os.access(binary, os.X_OK):
         binary.chmod(0o755)
+    # -public-host: path-style XML API requests (GET/HEAD/list on "/<bucket>/<key>", what the Rust
+    # object_store client of Lance and Vortex sends to a custom GCS endpoint) are served only on
+    # that host; the JSON API the engine speaks is served on any host.
     return [str(binary), "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", str(port),
-            "-external-url", f"http://127.0.0.1:{port}", "-log-level", "error"]
+            "-external-url", f"http://127.0.0.1:{port}", "-public-host", f"127.0.0.1:{port}", "-log-level", "error"]
 
 
 _COMMANDS = {"moto": _moto_command, "azurite": _azurite_command, "fake-gcs-server": _fake_gcs_command}
