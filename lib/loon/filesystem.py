@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import _exit
 from ._ffi import ffi, library
-from ._handle import OwnedHandle
+from ._handle import FinishedHandle, OwnedHandle
 from .errors import LoonFileNotFoundError, check, engine_text
 from .properties import as_properties
 
@@ -212,44 +214,38 @@ class Filesystem(OwnedHandle):
         check(library().loon_filesystem_reset_metrics(self._handle), "loon_filesystem_reset_metrics")
 
 
-class FileWriter:
+class FileWriter(FinishedHandle):
     """An output stream of the engine's filesystem (``close`` completes the file)."""
+
+    _destroy_fn = "loon_filesystem_writer_destroy"
 
     def __init__(self, handle: int):
         self._handle = handle
+        self.call_lock = threading.RLock()  # held by every engine call: the exit hook never destroys mid-call
+        _exit.track(self)  # aborted at interpreter exit if still open (loon._exit says why)
 
     def write(self, data: bytes) -> None:
         if data:  # the C API rejects empty writes
-            check(
-                library().loon_filesystem_writer_write(self._handle, ffi.from_buffer(data), len(data)), "writer_write"
-            )
+            with self.call_lock:
+                check(
+                    library().loon_filesystem_writer_write(self._handle, ffi.from_buffer(data), len(data)),
+                    "writer_write",
+                )
 
     def flush(self) -> None:
-        check(library().loon_filesystem_writer_flush(self._handle), "loon_filesystem_writer_flush")
+        with self.call_lock:
+            check(library().loon_filesystem_writer_flush(self._handle), "loon_filesystem_writer_flush")
 
     def close(self) -> None:
-        check(library().loon_filesystem_writer_close(self._handle), "loon_filesystem_writer_close")
+        with self.call_lock:
+            check(library().loon_filesystem_writer_close(self._handle), "loon_filesystem_writer_close")
 
     def destroy(self) -> None:
-        if self._handle:
-            library().loon_filesystem_writer_destroy(self._handle)
-            self._handle = 0
+        with self.call_lock:
+            super().destroy()
 
-    def __enter__(self) -> FileWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self.close()
-        finally:
-            self.destroy()
-
-    def __del__(self) -> None:
-        try:
-            self.destroy()
-        except Exception:
-            pass
+    def _finish_on_exit(self) -> None:
+        self.close()
 
 
 class FileReader:

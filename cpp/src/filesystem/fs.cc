@@ -355,7 +355,12 @@ arrow::Result<arrow::fs::FileInfoVector> LoonFileSystem::GetFileInfo(const arrow
 arrow::Status LoonFileSystem::CreateDir(const std::string& path, bool recursive) {
   metrics_->create_dir_count++;
   ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
-  return Track(base_->CreateDir(rel, recursive));
+  arrow::Status st = Track(base_->CreateDir(rel, recursive));
+  // Object stores name only the object in the way, not the directory that was asked for.
+  if (!st.ok() && st.message().find(rel) == std::string::npos) {
+    return st.WithMessage("cannot create directory '", rel, "': ", st.message());
+  }
+  return st;
 }
 
 arrow::Status LoonFileSystem::DeleteDir(const std::string& path) {
@@ -529,7 +534,7 @@ arrow::Result<std::shared_ptr<LoonFileSystem>> GetRemoteFileSystem(const Propert
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (auto fs = CacheLookup(cache, key)) return fs;
   }
-  // Built outside the lock (no request is sent); a concurrent twin of the same key is dropped.
+  // Built outside the lock (it probes the endpoint and bucket); a concurrent twin of the same key is dropped.
   ARROW_ASSIGN_OR_RAISE(RemoteConfig config, ParseRemoteConfig(props));
   ARROW_ASSIGN_OR_RAISE(auto made, MakeObjectStoreFileSystem(config));
   std::lock_guard<std::mutex> lock(cache.mutex);
