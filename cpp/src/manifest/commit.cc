@@ -104,6 +104,26 @@ arrow::Result<int64_t> LatestVersion(fs::LoonFileSystem* fs, const std::string& 
   return listed;
 }
 
+namespace {
+
+// The bytes of one manifest file; a failure names the file (object-store errors name only the
+// request) and keeps its code.
+arrow::Result<std::shared_ptr<arrow::Buffer>> ReadWhole(fs::LoonFileSystem* fs, const std::string& path) {
+  auto read = [&]() -> arrow::Result<std::shared_ptr<arrow::Buffer>> {
+    ARROW_ASSIGN_OR_RAISE(auto file, fs->OpenInputFile(path));
+    ARROW_ASSIGN_OR_RAISE(int64_t size, file->GetSize());
+    ARROW_ASSIGN_OR_RAISE(auto buf, file->ReadAt(0, size));
+    (void)file->Close();
+    if (buf->size() != size) return arrow::Status::IOError("short read: ", buf->size(), " of ", size, " bytes");
+    return buf;
+  };
+  auto result = read();
+  if (result.ok() || result.status().message().find(path) != std::string::npos) return result;
+  return result.status().WithMessage("reading manifest '", path, "': ", result.status().message());
+}
+
+}  // namespace
+
 arrow::Result<Manifest> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
                                          const std::string& display_base, bool use_cache) {
   // Versions are immutable once published: a parsed version is reused while the file keeps its
@@ -116,11 +136,8 @@ arrow::Result<Manifest> ReadManifestFile(fs::LoonFileSystem* fs, const std::stri
       if (auto cached = MetadataCache::Instance().Find<Manifest>(key)) return FullForm(*cached, display_base);
     }
   }
-  ARROW_ASSIGN_OR_RAISE(auto file, fs->OpenInputFile(path));
-  ARROW_ASSIGN_OR_RAISE(int64_t size, file->GetSize());
-  ARROW_ASSIGN_OR_RAISE(auto buf, file->ReadAt(0, size));
-  (void)file->Close();
-  if (buf->size() != size) return arrow::Status::IOError("short read of manifest '", path, "'");
+  ARROW_ASSIGN_OR_RAISE(auto buf, ReadWhole(fs, path));
+  int64_t size = buf->size();
   ARROW_ASSIGN_OR_RAISE(auto stored, Parse(buf->data(), buf->size(), path));
   if (!key.empty()) {
     // Parsed manifests take a few times their encoded size.
