@@ -86,7 +86,7 @@ lab: setup $(VENV)/.jupyterlab
 	$(PY) -m jupyter lab --notebook-dir=notebooks
 
 lint: $(VENV)/.requirements
-	$(PY) -m ruff check lib tests runner.py tools benchmarks
+	$(PY) -m ruff check lib tests runner.py tools benchmarks notebooks
 	$(PY) tools/gen_cdef.py --check
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 

@@ -50,6 +50,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,24 +230,30 @@ class Interrupt:
                   flush=True)  # fmt: skip
 
 
-def execute(jobs: list[Job], executor: Executor, exitfirst: bool) -> tuple[list[Outcome], list[Job], str]:
-    """Runs ``jobs``; returns the outcomes of started jobs, the jobs never started, and why it stopped early."""
+def execute(
+    jobs: list[Job], executor: Executor, exitfirst: bool, summarize: Callable[[Job, Outcome], report.NotebookResult]
+) -> tuple[dict[str, report.NotebookResult], list[Job], str]:
+    """Runs ``jobs``; returns the results of started jobs (by job label, from ``summarize``), the jobs never
+    started, and why the run stopped early (empty when it did not).
+
+    Each notebook's summary line is printed as it finishes, whichever executor runs it.
+    """
     console = Console(jobs)
     interrupt = Interrupt()
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     pending = deque(jobs)
     started: list[Job] = []
-    outcomes: list[Outcome] = []
+    results: dict[str, report.NotebookResult] = {}
     stopped = ""
 
     def finished(outcome: Outcome) -> None:
         job = next(j for j in jobs if j.category == outcome.category)
         console.poll(job)
-        outcomes.append(outcome)
-        state = (
-            "interrupted" if outcome.interrupted else ("died: " + outcome.run_error if outcome.run_error else "done")
-        )
-        print(f"[{len(outcomes)}/{len(jobs)}] {outcome.category} {state} ({outcome.seconds:.1f} s)", flush=True)
+        result = results[job.category] = summarize(job, outcome)
+        print(f"[{len(results)}/{len(jobs)}] {job.category} ... {result.summary_line()} ({outcome.seconds:.1f} s)",
+              flush=True)  # fmt: skip
+        if result.crashed:
+            print(f"  kernel log: {job.log}", flush=True)
 
     try:
         while pending or executor.active():
@@ -270,7 +277,7 @@ def execute(jobs: list[Job], executor: Executor, exitfirst: bool) -> tuple[list[
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return outcomes, list(pending), stopped
+    return results, list(pending), stopped
 
 
 def selection_text(args: argparse.Namespace, lf_dir: Path | None) -> str:
@@ -458,6 +465,15 @@ def make_executor(args: argparse.Namespace, jobs: list[Job], stack: contextlib.E
     return LocalProcessExecutor(args.jobs or 1)
 
 
+def summarize(job: Job, outcome: Outcome, category: str) -> report.NotebookResult:
+    """The result of a finished (or stopped) notebook: its executed notebook, progress and source."""
+    return report.collect(
+        outcome.ipynb, category, outcome.run_error, outcome.seconds, progress=job.progress,
+        planned=plan.planned_cases(job.source), selection=control.RunControl.from_json(job.control_file.read_text()),
+        interrupted=outcome.interrupted, stop_reason=outcome.stop_reason,
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["compare"]:
@@ -513,20 +529,13 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # e.g. a Ray address nobody answers on
             print(f"runner.py: error: cannot start the {args.executor} executor: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        outcomes, never_started, stopped = execute(jobs, executor, args.exitfirst)
-        by_label = {o.category: o for o in outcomes}
+        categories_of = {job.category: name for b in backends for job, name in zip(b.jobs, categories)}
+        finished, never_started, stopped = execute(
+            jobs, executor, args.exitfirst, lambda job, outcome: summarize(job, outcome, categories_of[job.category])
+        )
         for b in backends:
-            for job, name in zip(b.jobs, categories):
-                outcome = by_label.get(job.category)
-                if outcome is None:
-                    b.results.append(report.cancelled(name, job.output))
-                    continue
-                selection = control.RunControl.from_json(job.control_file.read_text())
-                b.results.append(report.collect(
-                    outcome.ipynb, name, outcome.run_error, outcome.seconds, progress=job.progress,
-                    planned=plan.planned_cases(job.source), selection=selection, interrupted=outcome.interrupted,
-                    stop_reason=outcome.stop_reason,
-                ))  # fmt: skip
+            b.results = [finished.get(job.category) or report.cancelled(name, job.output)
+                         for job, name in zip(b.jobs, categories)]  # fmt: skip
 
     interrupted = stopped.startswith("interrupted")
     all_results = [nb for b in backends for nb in b.results]
@@ -551,11 +560,6 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         b.written = report.write_report(b.results, b.output_dir, run, history_path)
 
-    for b in backends:
-        for nb in b.results:
-            print(f"{b.name + '.' if several else ''}{nb.category} ... {nb.summary_line()}")
-            if nb.crashed:
-                print(f"  kernel log: {b.output_dir / 'logs' / (nb.category + '.log')}")
     print(
         f"{report.totals(all_results).line()}"
         + (f"; notebooks died: {', '.join(crashed)}" if crashed else "")

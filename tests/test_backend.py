@@ -33,7 +33,7 @@ def test_features_by_configuration():
     assert backend.features({**s3, "fs.cloud_provider": "huawei"}) == {"s3_protocol"}
     assert backend.features({**s3, "fs.cloud_provider": "azure"}) == {"partial_files", "directories"}
     gcs = {"fs.storage_type": "remote", "fs.cloud_provider": "gcp", "fs.gcp_native_without_auth": "true"}
-    assert backend.features(gcs) == set()
+    assert backend.features(gcs) == {"directories"}
     # GCS with HMAC keys speaks S3 (its XML API)
     assert backend.features({**gcs, "fs.gcp_native_without_auth": "false", "fs.access_key_id": "k"}) == {"s3_protocol"}
 

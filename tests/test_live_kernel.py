@@ -13,6 +13,7 @@ import pytest
 from nbclient import NotebookClient
 
 from loon.suite.cases import CASE_MIME
+from loon.suite.executor import ipc_kernel_manager, kernel_socket_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,12 +33,14 @@ def client(tmp_path):
     nb.cells = [
         nbformat.v4.new_code_cell(src) for src in ["import json", SETUP, CASE, STATUS, "test_second_try()", STATUS]
     ]
-    client = NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True,
-                            resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO / "lib"), os.environ.get("PYTHONPATH")])))
     env.pop("LOON_SUITE_RUN", None)  # a live kernel, not under the runner
-    with client.setup_kernel(env=env):
-        yield client, nb
+    with kernel_socket_dir() as sockets:  # no TCP ports to lose to another process (see ipc_kernel_manager)
+        client = NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True,
+                                kernel_manager_class=ipc_kernel_manager(sockets),
+                                resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
+        with client.setup_kernel(env=env):
+            yield client, nb
 
 
 def _run(client, nb, index):

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 import loon
-from loon.suite import data, emulators
+from loon.suite import corrupt, data, emulators
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -83,6 +83,21 @@ def test_conditional_writer_refuses_an_existing_key(remote):
         # A plain writer still overwrites.
         fs.write(key, b"plain")
         assert fs.read_all(key) == b"plain"
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncate", "bitflip"])
+def test_damaged_manifest_is_code_3_naming_the_file(remote, damage):
+    ds = remote.path("ds")
+    for offset in (0, 10):
+        loon.commit_groups(ds, loon.write_dataset(ds, table(10, offset=offset), remote.props), remote.props)
+    manifest = f"{ds}/_metadata/manifest-2.avro"
+    with corrupt.damaged(remote.props, manifest, damage):
+        with pytest.raises(loon.ArrowError) as exc:
+            loon.open_manifest(ds, remote.props)
+        assert exc.value.code == 3 and "manifest-2.avro" in str(exc.value), exc.value
+        if damage == "empty":  # read as zero bytes, as locally (no failing range request)
+            assert "empty file" in str(exc.value), exc.value
+        assert loon.read_dataset(ds, data.SCHEMA, remote.props, version=1).equals(table(10))
 
 
 def test_racing_conditional_writes_have_one_winner(remote):
@@ -264,6 +279,21 @@ def code_of(call) -> tuple[int, str]:
     with pytest.raises(loon.LoonError) as exc:
         call()
     return exc.value.code, str(exc.value)
+
+
+def test_directory_below_an_object(remote):
+    """S3 is a flat key space; Arrow's GCS and Azure filesystems refuse a directory below an object,
+    which is code 3 naming the directory asked for, with the reason a local filesystem gives."""
+    plain, ds = remote.path("plain"), remote.path("plain/ds")
+    with loon.Filesystem(remote.props) as fs:
+        fs.write(plain, b"a file")
+        if remote.kind == "moto":
+            assert loon.write_dataset(ds, table(10), remote.props)[0].num_rows == 10
+        else:
+            for call in (lambda: fs.mkdir(f"{ds}/sub"), lambda: loon.write_dataset(ds, table(10), remote.props)):
+                code, message = code_of(call)
+                assert code == 3 and f"{ds}/" in message and "Not a directory" in message, message
+        assert fs.read_all(plain) == b"a file"
 
 
 def test_missing_bucket_names_the_bucket(remote):

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from live_output import LiveProcess
 
 from loon.suite import report
 
@@ -25,10 +26,14 @@ NOTEBOOKS = REPO / "tests" / "notebooks" / "cluster"
 BACKENDS = ("local", "s3-emulator")
 
 
+def runner_command(tmp_path: Path, output: str, *args: str) -> list[str]:
+    return [sys.executable, str(REPO / "runner.py"), "--notebooks-dir", str(NOTEBOOKS), "--profile", "smoke",
+            "--no-history", "--output", str(tmp_path / output), *args]  # fmt: skip
+
+
 def start_runner(tmp_path: Path, output: str, *args: str) -> subprocess.Popen:
     env = dict(os.environ, LOON_TEST_ROOT=str(tmp_path / "root"))
-    command = [sys.executable, str(REPO / "runner.py"), "--notebooks-dir", str(NOTEBOOKS), "--profile", "smoke",
-               "--no-history", "--output", str(tmp_path / output), *args]  # fmt: skip
+    command = runner_command(tmp_path, output, *args)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
 
 
@@ -46,6 +51,18 @@ def statuses(report_dir: Path) -> dict[tuple[str, str], str]:
     return {key: case.status for key, case in report.read_results(report_dir).cases().items()}
 
 
+def differences(tmp_path: Path, backend: str) -> str:
+    """The cases whose status differs between the two runs, with their messages (what went wrong)."""
+    local, ray = (report.read_results(tmp_path / run / backend).cases() for run in ("local", "ray"))
+    lines = [f"{backend}: Ray and local differ:"]
+    for key in sorted(set(local) | set(ray)):
+        cases = {"local": local.get(key), "Ray": ray.get(key)}
+        if len({case.status if case else None for case in cases.values()}) > 1:
+            lines += [f"  {key} {run}: " + (f"{case.status}: {case.message}" if case else "missing")
+                      for run, case in cases.items()]  # fmt: skip
+    return "\n".join(lines)
+
+
 @pytest.mark.timeout(400)
 def test_ray_report_equals_local_case_for_case(ray_cluster, tmp_path):
     matrix = ["--categories", "storage,versions", "--backend", ",".join(BACKENDS)]
@@ -56,7 +73,7 @@ def test_ray_report_equals_local_case_for_case(ray_cluster, tmp_path):
     assert ray.returncode == 1, ray_out
     for backend in BACKENDS:
         want, got = statuses(tmp_path / "local" / backend), statuses(tmp_path / "ray" / backend)
-        assert got == want, f"{backend}: Ray {got} != local {want}\n{ray_out}"
+        assert got == want, differences(tmp_path, backend) + f"\nRay run:\n{ray_out}\nlocal run:\n{local_out}"
     # Not vacuous: every status the fixtures produce is there, and the backends differ where they should.
     assert statuses(tmp_path / "ray" / "local")[("storage", "test_local_root")] == "pass"
     assert statuses(tmp_path / "ray" / "s3-emulator")[("storage", "test_local_root")] == "skip"
@@ -70,17 +87,23 @@ def test_ray_report_equals_local_case_for_case(ray_cluster, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_killed_ray_worker_names_the_lost_notebook(ray_cluster, tmp_path):
-    proc = start_runner(tmp_path, "out", "--categories", "sleeps,versions", "--backend", "local",
-                        "--executor", "ray", "--ray-address", ray_cluster)  # fmt: skip
-    pid_file = tmp_path / "out" / "sleeps.worker.pid"
-    deadline = time.monotonic() + 180
-    while not (pid_file.is_file() and pid_file.read_text().strip()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the sleeping notebook never started:\n{proc.communicate()[0]}")
-        time.sleep(0.2)
-    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the Ray worker running papermill
-    out = finish(proc, timeout=120)
+    env = dict(os.environ, LOON_TEST_ROOT=str(tmp_path / "root"))
+    run = LiveProcess(runner_command(tmp_path, "out", "--categories", "sleeps,versions", "--backend", "local",
+                                     "--executor", "ray", "--ray-address", ray_cluster), REPO, env)  # fmt: skip
+    try:
+        pid_file = tmp_path / "out" / "sleeps.worker.pid"
+        deadline = time.monotonic() + 180
+        while not (pid_file.is_file() and pid_file.read_text().strip()):
+            if run.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the sleeping notebook never started:\n{run.finish(timeout=30)}")
+            time.sleep(0.2)
+        # The finished notebook's summary line is out while the other one still runs (it sleeps until killed).
+        run.wait_for_line("versions ... PASS", 180)
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the Ray worker running papermill
+        out = run.finish(timeout=120)
+    finally:
+        run.kill()
+    proc = run.proc
     assert proc.returncode == 3, out  # a notebook died
     notebooks = {nb["category"]: nb for nb in report.read_results(tmp_path / "out").notebooks}
     assert notebooks["versions"]["status"] == "PASS", out

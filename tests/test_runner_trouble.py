@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from live_output import LiveProcess
 
 from loon.suite import junit
 
@@ -140,20 +141,23 @@ def test_ctrl_c_stops_the_run_and_still_writes_index_and_junit(tmp_path):
     env.pop("TEST_CONFIG_FILE", None)
     cmd = runner_cmd("--notebooks-dir", str(TROUBLE), "--categories", "keeps_data,sleeps,dies",
                      "--jobs", "1", "--output", str(tmp_path))  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = LiveProcess(cmd, REPO, env)
     try:
         progress = tmp_path / "progress" / "sleeps.jsonl"
         _wait_for(lambda: '"case": "test_sleeps"' in (progress.read_text() if progress.exists() else ""),
                   120, "test_sleeps to start")  # fmt: skip
         _wait_for(lambda: (tmp_path / "sleeps.pid").exists(), 30, "the kernel's pid")
         kernel_pid = int((tmp_path / "sleeps.pid").read_text())
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=90)
+        # The finished notebook's summary line is out while the next one still runs (it sleeps until stopped).
+        run.wait_for_line("keeps_data ... FAIL", 60)
+        run.proc.send_signal(signal.SIGINT)
+        output = run.finish(timeout=90)
     finally:
-        proc.kill()
-    assert proc.returncode == 130, stdout + stderr
-    assert "Traceback" not in stdout + stderr  # no pages of tracebacks
-    assert "run interrupted (Ctrl-C)" in stdout
+        run.kill()
+    proc = run.proc
+    assert proc.returncode == 130, output
+    assert "Traceback" not in output  # no pages of tracebacks
+    assert "run interrupted (Ctrl-C)" in output
     assert (tmp_path / "index.html").is_file() and (tmp_path / "junit.xml").is_file()
     junit.validate(tmp_path / "junit.xml")
     cases = junit_cases(tmp_path)

@@ -57,7 +57,8 @@ bool FindFragment(const std::string& dir, int64_t id, int64_t* offset, int64_t* 
 }
 
 // Where the rows of (location, fragment) start in the TestBatch sequence, and how many there are.
-int Locate(const char* location, int64_t fragment_id, int64_t* offset, int64_t* rows, LoonFormatSink* sink) {
+int Locate(const LoonFormatLocation* where, int64_t fragment_id, int64_t* offset, int64_t* rows, LoonFormatSink* sink) {
+  const char* location = where->uri;
   std::error_code ec;
   if (g_mode == kNotFound || !std::filesystem::exists(location, ec)) {
     loon_format_sink_set_error(sink, (std::string("no such data: ") + location).c_str());
@@ -81,7 +82,8 @@ int Locate(const char* location, int64_t fragment_id, int64_t* offset, int64_t* 
   return 0;
 }
 
-int List(void* ctx, const char* location, const LoonProperties*, LoonFormatSink* sink) {
+int List(void* ctx, const LoonFormatLocation* where, const LoonProperties*, LoonFormatSink* sink) {
+  const char* location = where->uri;
   if (g_mode == kListFails) {
     loon_format_sink_set_error(sink, "synthetic listing failure");
     return 3;
@@ -106,7 +108,7 @@ std::shared_ptr<arrow::Schema> SynthSchema() {
                         arrow::field("vec", arrow::fixed_size_list(arrow::float32(), 4))});
 }
 
-int Describe(void*, const char* location, int64_t fragment_id, const LoonProperties*, int64_t* out_rows,
+int Describe(void*, const LoonFormatLocation* location, int64_t fragment_id, const LoonProperties*, int64_t* out_rows,
              struct ArrowSchema* out_schema, LoonFormatSink* sink) {
   if (g_mode == kDescribeFails) {
     loon_format_sink_set_error(sink, "synthetic describe failure");
@@ -136,7 +138,7 @@ class FailingReader : public arrow::RecordBatchReader {
   bool first_sent_ = false;
 };
 
-int Open(void*, const char* location, int64_t fragment_id, const char* const* columns, size_t num_columns,
+int Open(void*, const LoonFormatLocation* location, int64_t fragment_id, const char* const* columns, size_t num_columns,
          int64_t start, int64_t end, const LoonProperties*, struct ArrowArrayStream* out, LoonFormatSink* sink) {
   ++g_opens;
   int mode = g_mode;
@@ -607,7 +609,7 @@ void TestMisbehavingProviders() {
 
   // A listing with a bad entry name is refused, nothing committed.
   LoonFormatProvider p = Callbacks(kSynth);
-  p.list = [](void*, const char*, const LoonProperties*, LoonFormatSink* sink) {
+  p.list = [](void*, const LoonFormatLocation*, const LoonProperties*, LoonFormatSink* sink) {
     loon_format_sink_add_entry(sink, "../escape", -1, -1);
     return 0;
   };
@@ -624,6 +626,134 @@ void TestMisbehavingProviders() {
   Scan(reader, nullptr, &code);
   CHECK(code != 0);
   loon_reader_destroy(reader);
+}
+
+// A provider without list(): explore lists the directory's regular files itself (as for Parquet).
+void TestEngineListing() {
+  Props props(Base());
+  LoonFormatProvider p = Callbacks(kSynth);
+  p.list = nullptr;
+  CHECK_OK(loon_format_provider_register("nolist", &p));
+  Explored e = Explore("nolist", "nolist/files", "synth", props);
+  CHECK_EQ(e.code, 0);
+  CHECK_EQ(e.files, uint64_t{3});  // a.syn, b.syn, c.syn; the sub-directory is not a file
+  Explored none = Explore("nolist", "nolist/none", "empty", props);
+  CHECK_EQ(none.code, 0);
+  CHECK_EQ(none.files, uint64_t{0});
+  CHECK_EQ(Explore("nolist", "nolist/absent", "absent-dir", props).code, 12);
+  CHECK_OK(loon_format_provider_unregister("nolist", nullptr));
+}
+
+// What a provider last received as location (recorded by ProbeDescribe, which then fails).
+std::mutex g_probe_mu;
+std::string g_probe_uri;
+std::map<std::string, std::string> g_probe_options;
+
+int ProbeDescribe(void*, const LoonFormatLocation* location, int64_t, const LoonProperties*, int64_t*,
+                  struct ArrowSchema*, LoonFormatSink* sink) {
+  std::lock_guard<std::mutex> lock(g_probe_mu);
+  g_probe_uri = location->uri;
+  g_probe_options.clear();
+  for (size_t i = 0; i < location->storage_options->count; ++i) {
+    g_probe_options[location->storage_options->properties[i].key] = location->storage_options->properties[i].value;
+  }
+  loon_format_sink_set_error(sink, "probe stops here");
+  return 3;
+}
+
+// Reads `path` of format "probe" with `props`; the read's error code (the probe always fails it).
+int ProbeRead(const std::map<std::string, std::string>& kv, const std::string& path, std::string* message) {
+  Props props(kv);
+  Groups groups({{{"id"}, "probe", {{path, 0, 10}}}});
+  LoonReaderHandle reader = NewReader(&groups.c, TestSchema(), props, {"id"});
+  int64_t rows[] = {0};
+  struct ArrowArray* arrays = nullptr;
+  size_t n = 0;
+  LoonFFIResult r = loon_take(reader, rows, 1, 1, nullptr, 0, &arrays, &n, nullptr);
+  int code = r.err_code;
+  *message = r.message ? r.message : "";
+  loon_ffi_free_result(&r);
+  loon_reader_destroy(reader);
+  return code;
+}
+
+// Object stores: the provider gets "s3://bucket/key" and the storage options that reach the same
+// store as the engine (endpoint, region, credentials, addressing, http, timeout); extfs aliases
+// give their own store's options; what the options cannot express is refused with 9 before any
+// callback. S3 filesystems send nothing until used, so no server is needed.
+void TestObjectStoreLocations() {
+  LoonFormatProvider p = Callbacks(kSynth);
+  p.describe = ProbeDescribe;
+  CHECK_OK(loon_format_provider_register("probe", &p));
+  std::map<std::string, std::string> s3 = {{"fs.storage_type", "remote"},
+                                           {"fs.cloud_provider", "aws"},
+                                           {"fs.address", "127.0.0.1:9"},
+                                           {"fs.bucket_name", "bkt"},
+                                           {"fs.access_key_id", "AKID"},
+                                           {"fs.access_key_value", "SECRET"},
+                                           {"fs.region", "eu-west-3"},
+                                           {"fs.use_ssl", "false"},
+                                           {"fs.request_timeout_ms", "2500"}};
+  std::string message;
+  CHECK_EQ(ProbeRead(s3, "ds/part-0.vx", &message), 3);
+  CHECK(message.find("probe stops here") != std::string::npos);
+  {
+    std::lock_guard<std::mutex> lock(g_probe_mu);
+    CHECK_EQ(g_probe_uri, std::string("s3://bkt/ds/part-0.vx"));
+    std::map<std::string, std::string> want = {{"aws_endpoint", "http://127.0.0.1:9"},
+                                               {"aws_region", "eu-west-3"},
+                                               {"aws_access_key_id", "AKID"},
+                                               {"aws_secret_access_key", "SECRET"},
+                                               {"aws_virtual_hosted_style_request", "false"},
+                                               {"allow_http", "true"},
+                                               {"connect_timeout", "2500ms"}};
+    CHECK(g_probe_options == want);
+  }
+  // https, virtual-host addressing, anonymous, AWS's own endpoint (no override), default region.
+  CHECK_EQ(ProbeRead(With(s3, {{"fs.address", "s3.amazonaws.com"},
+                               {"fs.use_ssl", "true"},
+                               {"fs.use_virtual_host", "true"},
+                               {"fs.access_key_id", ""},
+                               {"fs.access_key_value", ""},
+                               {"fs.region", ""}}),
+                     "/k.vx", &message),
+           3);
+  {
+    std::lock_guard<std::mutex> lock(g_probe_mu);
+    CHECK_EQ(g_probe_uri, std::string("s3://bkt/k.vx"));
+    CHECK(g_probe_options.count("aws_endpoint") == 0);
+    CHECK(g_probe_options.count("allow_http") == 0);
+    CHECK(g_probe_options.count("aws_access_key_id") == 0);
+    CHECK_EQ(g_probe_options["aws_skip_signature"], std::string("true"));
+    CHECK_EQ(g_probe_options["aws_virtual_hosted_style_request"], std::string("true"));
+    CHECK_EQ(g_probe_options["aws_region"], std::string("us-east-1"));
+  }
+  // A Lance fragment URI matched by an extfs alias: the alias's store (GCS through HMAC keys
+  // speaks S3 at its XML endpoint, region "auto"), the dataset's URI without the fragment.
+  auto with_alias = With(s3, {{"extfs.lake.storage_type", "remote"},
+                              {"extfs.lake.cloud_provider", "gcp"},
+                              {"extfs.lake.address", "https://storage.googleapis.com"},
+                              {"extfs.lake.bucket_name", "lake"},
+                              {"extfs.lake.access_key_id", "HMAC"},
+                              {"extfs.lake.access_key_value", "HSECRET"}});
+  CHECK_EQ(ProbeRead(with_alias, "gcs://storage.googleapis.com/lake/t/ds.lance?fragment_id=2", &message), 3);
+  {
+    std::lock_guard<std::mutex> lock(g_probe_mu);
+    CHECK_EQ(g_probe_uri, std::string("s3://lake/t/ds.lance"));
+    CHECK_EQ(g_probe_options["aws_endpoint"], std::string("https://storage.googleapis.com"));
+    CHECK_EQ(g_probe_options["aws_region"], std::string("auto"));
+    CHECK_EQ(g_probe_options["aws_access_key_id"], std::string("HMAC"));
+    CHECK(g_probe_options.count("allow_http") == 0);
+  }
+  // Inexpressible configurations: code 9 naming the key, the provider never called.
+  g_probe_uri.clear();
+  CHECK_EQ(ProbeRead(With(s3, {{"fs.use_iam", "true"}, {"fs.role_arn", "arn:aws:iam::1:role/r"}}), "k.vx", &message),
+           9);
+  CHECK(message.find("fs.role_arn") != std::string::npos);
+  CHECK_EQ(ProbeRead(With(s3, {{"fs.ssl_ca_cert", "/etc/ca.pem"}}), "k.vx", &message), 9);
+  CHECK(message.find("fs.ssl_ca_cert") != std::string::npos);
+  CHECK(g_probe_uri.empty());
+  CHECK_OK(loon_format_provider_unregister("probe", nullptr));
 }
 
 // Readers on several threads while the registration is replaced over and over: every read either
@@ -682,6 +812,8 @@ int main() {
   TestReads();
   TestMixedFormats();
   TestMisbehavingProviders();
+  TestEngineListing();
+  TestObjectStoreLocations();
   TestConcurrentReplacement();
   CHECK_OK(loon_format_provider_unregister("synth", nullptr));
   CHECK_OK(loon_format_provider_unregister("synthfrag", nullptr));

@@ -309,13 +309,20 @@ typedef struct LoonFormatSink LoonFormatSink;
 void loon_format_sink_add_entry(LoonFormatSink* sink, const char* name, int64_t fragment_id,
 int64_t num_rows);
 void loon_format_sink_set_error(LoonFormatSink* sink, const char* message);
+typedef struct LoonFormatLocation {
+const char* uri;
+const LoonProperties* storage_options;
+} LoonFormatLocation;
 typedef struct LoonFormatProvider {
 uint32_t abi_version;
 void* private_data;
-int (*list)(void* private_data, const char* location, const LoonProperties* properties, LoonFormatSink* sink);
-int (*describe)(void* private_data, const char* location, int64_t fragment_id, const LoonProperties* properties,
+int (*list)(void* private_data, const LoonFormatLocation* location, const LoonProperties* properties,
+LoonFormatSink* sink);
+int (*describe)(void* private_data, const LoonFormatLocation* location, int64_t fragment_id,
+const LoonProperties* properties,
 int64_t* out_num_rows, struct ArrowSchema* out_schema, LoonFormatSink* sink);
-int (*open_stream)(void* private_data, const char* location, int64_t fragment_id, const char* const* columns,
+int (*open_stream)(void* private_data, const LoonFormatLocation* location, int64_t fragment_id,
+const char* const* columns,
 size_t num_columns, int64_t start, int64_t end, const LoonProperties* properties,
 struct ArrowArrayStream* out_stream, LoonFormatSink* sink);
 void (*release)(void* private_data);

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._ffi import ffi, library
-from ._handle import OwnedHandle
+from ._handle import FinishedHandle, OwnedHandle
 from .errors import LoonFileNotFoundError, check, engine_text
 from .properties import as_properties
 
@@ -212,8 +212,10 @@ class Filesystem(OwnedHandle):
         check(library().loon_filesystem_reset_metrics(self._handle), "loon_filesystem_reset_metrics")
 
 
-class FileWriter:
+class FileWriter(FinishedHandle):
     """An output stream of the engine's filesystem (``close`` completes the file)."""
+
+    _destroy_fn = "loon_filesystem_writer_destroy"
 
     def __init__(self, handle: int):
         self._handle = handle
@@ -230,26 +232,8 @@ class FileWriter:
     def close(self) -> None:
         check(library().loon_filesystem_writer_close(self._handle), "loon_filesystem_writer_close")
 
-    def destroy(self) -> None:
-        if self._handle:
-            library().loon_filesystem_writer_destroy(self._handle)
-            self._handle = 0
-
-    def __enter__(self) -> FileWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self.close()
-        finally:
-            self.destroy()
-
-    def __del__(self) -> None:
-        try:
-            self.destroy()
-        except Exception:
-            pass
+    def _finish_on_exit(self) -> None:
+        self.close()
 
 
 class FileReader:

@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from ._ffi import ffi, library
+from ._handle import FinishedHandle
 from .column_groups import CColumnGroup, ColumnGroup, ColumnGroups
 from .errors import LogicalError, check
 from .manifest import Manifest, take_manifest
@@ -26,13 +27,15 @@ class Resolve(enum.IntEnum):
     OVERWRITE = 2
 
 
-class Transaction:
+class Transaction(FinishedHandle):
     """A transaction on ``base_path``; as a context manager it commits on success, aborts on error.
 
     >>> with Transaction("ds", props) as txn:
     ...     txn.append_files(groups)
     >>> txn.committed_version
     """
+
+    _destroy_fn = "loon_transaction_destroy"
 
     def __init__(
         self,
@@ -120,25 +123,11 @@ class Transaction:
 
     def abort(self) -> None:
         """Destroys the transaction without committing (storage stays untouched)."""
-        if self._handle:
-            library().loon_transaction_destroy(self._handle)
-            self._handle = 0
+        self.destroy()
 
-    def __enter__(self) -> Transaction:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None and self.committed_version is None:
-                self.commit()
-        finally:
-            self.abort()
-
-    def __del__(self) -> None:
-        try:
-            self.abort()
-        except Exception:
-            pass
+    def _finish_on_exit(self) -> None:
+        if self.committed_version is None:
+            self.commit()
 
 
 def open_manifest(

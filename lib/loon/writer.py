@@ -8,13 +8,14 @@ from typing import Any
 import pyarrow as pa
 
 from ._ffi import ffi, library
+from ._handle import FinishedHandle
 from .arrow_c import exported_batch, exported_schema
 from .column_groups import ColumnGroups
 from .errors import check
 from .properties import as_properties
 
 
-class Writer:
+class Writer(FinishedHandle):
     """Writes batches under ``base_path`` and returns the resulting column groups on close.
 
     Use as a context manager: a clean exit closes the writer (the groups are in
@@ -24,6 +25,8 @@ class Writer:
     ...     w.write(batch)
     >>> groups = w.column_groups
     """
+
+    _destroy_fn = "loon_writer_destroy"
 
     def __init__(self, base_path: str, schema: pa.Schema, properties: Mapping[str, Any] | None = None):
         self.base_path = base_path
@@ -70,26 +73,9 @@ class Writer:
         self.destroy()
         return self.column_groups
 
-    def destroy(self) -> None:
-        """Frees the writer (abandoning unclosed data); safe to call more than once."""
+    def _finish_on_exit(self) -> None:
         if self._handle:
-            library().loon_writer_destroy(self._handle)
-            self._handle = 0
-
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None and self._handle:
             self.close()
-        else:
-            self.destroy()
-
-    def __del__(self) -> None:
-        try:
-            self.destroy()
-        except Exception:
-            pass
 
 
 def write_dataset(

@@ -40,19 +40,20 @@ class JsonRowsProvider:
             self.calls += 1
 
     @staticmethod
-    def _spec(location: str) -> dict:
-        path = Path(location)
+    def _spec(location: formats.Location) -> dict:
+        assert location.is_local and not location.storage_options
+        path = Path(location.uri)
         if path.is_dir():
             raise IsADirectoryError(f"{location} is a directory")
         if not path.exists():
-            raise FileNotFoundError(location)
+            raise FileNotFoundError(location.uri)
         return json.loads(path.read_text())
 
     def list(self, location, properties):
         self._seen()
         if self.fail == "list":
             raise RuntimeError("boom in list")
-        return [formats.Entry(name=p.name) for p in sorted(Path(location).iterdir()) if p.is_file()]
+        return [formats.Entry(name=p.name) for p in sorted(Path(location.uri).iterdir()) if p.is_file()]
 
     def describe(self, location, fragment_id, properties):
         self._seen()

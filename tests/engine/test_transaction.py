@@ -754,11 +754,15 @@ def test_retry_after_a_lost_race_resolves_against_the_new_version(txns, props, f
             fs.reset_metrics()
             for t in threads:
                 t.start()
-            # Each slow commit lists _metadata once (resolving against version 1), then sleeps.
-            deadline = time.monotonic() + 4
-            while fs.metrics()["get_file_info_count"] < 3 and time.monotonic() < deadline:
+            # Each slow commit lists _metadata once (resolving against version 1), then sleeps 5 s. On a
+            # loaded machine the threads can take seconds to get there: wait for all three listings (a
+            # fast commit before one of them would change what it resolves against), then a moment for
+            # the last one to reach its sleep, leaving the fast commit seconds before the first wakes.
+            deadline = time.monotonic() + 60
+            while fs.metrics()["get_file_info_count"] < 3:
+                assert time.monotonic() < deadline, f"slow committers never listed: {fs.metrics()}"
                 time.sleep(0.01)
-            time.sleep(0.3)
+            time.sleep(1.0)
             assert commit(fast) == 2  # the sleep count is spent: this commit does not sleep
             for t in threads:
                 t.join(20)

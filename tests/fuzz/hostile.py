@@ -7,28 +7,22 @@ import json
 import os
 import re
 import struct
+import sys
 from pathlib import Path
 
 import pyarrow as pa
 
 import loon
+from loon.suite.avro_manifest import CONTAINER_MAGIC, read_long
 
-CONTAINER_MAGIC = b"Obj\x01"
+# The Avro primitives of the legacy-manifest fixture generator (tests/fixtures is no package).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from make_legacy_manifests import zigzag_varint  # noqa: E402
 
 
 def avro_long(n: int) -> bytes:
-    """Avro's zigzag varint."""
-    z = (n << 1) ^ (n >> 63) if n >= -(1 << 63) and n < (1 << 63) else 0
-    z &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = z & 0x7F
-        z >>= 7
-        if z:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+    """Avro's zigzag varint; a value outside the 64-bit range (a mutation's) encodes as 0."""
+    return zigzag_varint(n if -(1 << 63) <= n < (1 << 63) else 0)
 
 
 def avro_bytes(b: bytes) -> bytes:
@@ -146,34 +140,23 @@ def write_dataset(props: dict[str, str], base: str, table: pa.Table, batches: in
     return w.column_groups
 
 
-def _read_long(raw: bytes, pos: int) -> tuple[int, int]:
-    shift = z = 0
-    while True:
-        b = raw[pos]
-        pos += 1
-        z |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return (z >> 1) ^ -(z & 1), pos
-
-
 def split_container(raw: bytes) -> tuple[dict, bytes]:
     """The writer schema and the single block's bytes of a (well-formed) container manifest."""
     assert raw[:4] == CONTAINER_MAGIC
     pos = 4
     meta = {}
     while True:
-        count, pos = _read_long(raw, pos)
+        count, pos = read_long(raw, pos)
         if count == 0:
             break
         for _ in range(abs(count)):
-            klen, pos = _read_long(raw, pos)
+            klen, pos = read_long(raw, pos)
             key = raw[pos : pos + klen]
             pos += klen
-            vlen, pos = _read_long(raw, pos)
+            vlen, pos = read_long(raw, pos)
             meta[key] = raw[pos : pos + vlen]
             pos += vlen
     pos += 16  # sync marker
-    _, pos = _read_long(raw, pos)  # record count
-    blen, pos = _read_long(raw, pos)
+    _, pos = read_long(raw, pos)  # record count
+    blen, pos = read_long(raw, pos)
     return json.loads(meta[b"avro.schema"]), raw[pos : pos + blen]

@@ -16,11 +16,33 @@
  * by the engine itself and cannot be replaced.
  *
  * Locations. The engine resolves every path (fs-relative or an external URI matched by an
- * `extfs.<alias>.*` configuration) to a location the provider can open: for local storage the
- * absolute OS path. Other storage types are refused with code 9 until the engine can describe
- * them to a provider. A file or fragment is named by its location plus a fragment id: -1 for a
- * plain file (Vortex), the fragment number for a fragment of the dataset at `location` (Lance,
- * recorded in manifests as "<dataset-uri>?fragment_id=<n>").
+ * `extfs.<alias>.*` configuration) to a LoonFormatLocation: a URI the formats' libraries open and
+ * the storage options of the store holding it, derived from the engine's `fs.*` keys (or the
+ * alias's) so that the provider reaches the same store with the same endpoint and credentials:
+ *
+ *   local storage    uri: the absolute OS path; no options
+ *   S3 and S3-compatibles (aws, aliyun, tencent, huawei; gcp with HMAC keys)
+ *                    uri: "s3://<bucket>/<key>"; options: aws_endpoint (absent for AWS's public
+ *                    endpoint), aws_region, aws_access_key_id + aws_secret_access_key
+ *                    (+ aws_session_token with fs.use_iam: the credentials the engine resolved),
+ *                    aws_skip_signature=true without credentials, aws_virtual_hosted_style_request
+ *   GCS (native)     uri: "gs://<bucket>/<key>"; options: google_service_account_key, a JSON
+ *                    service account: fs.gcp_credential_json, or (fs.gcp_native_without_auth) one
+ *                    that disables OAuth; with an endpoint other than storage.googleapis.com it
+ *                    carries "gcs_base_url" (the library's way to reach an emulator)
+ *   Azure Blob       uri: "az://<container>/<key>"; options: azure_storage_account_name,
+ *                    azure_storage_account_key (or azure_storage_client_id /
+ *                    azure_storage_tenant_id for a managed identity), azure_storage_endpoint
+ *                    ("<scheme>://<host>/<account>" for path-style hosts such as emulators)
+ *   every object store: allow_http=true over http; connect_timeout=<fs.request_timeout_ms>ms
+ *
+ * The option names are the configuration keys of the Rust object_store crate, which Lance
+ * (`storage_options`) and Vortex (`vortex.store`) read. A configuration those keys cannot express
+ * (fs.role_arn assume-role, fs.gcp_target_service_account impersonation, fs.ssl_ca_cert) is
+ * refused with code 9 naming the key, before any callback runs. A file or fragment is named by
+ * its location plus a fragment id: -1 for a plain file (Vortex), the fragment number for a
+ * fragment of the dataset at the location (Lance, recorded in manifests as
+ * "<dataset-uri>?fragment_id=<n>").
  *
  * Threads and lifetime. Callbacks are called from engine worker threads, several at once, and
  * must be thread-safe. Registration, replacement and removal are thread-safe: a call already
@@ -45,7 +67,7 @@
 extern "C" {
 #endif
 
-#define LOON_FORMAT_PROVIDER_ABI_VERSION 1
+#define LOON_FORMAT_PROVIDER_ABI_VERSION 2
 
 /* Failure codes a callback may return to choose the engine's error code; any other non-zero
  * value is reported as 3. */
@@ -64,25 +86,36 @@ LOON_EXPORT void loon_format_sink_add_entry(LoonFormatSink* sink, const char* na
 /* Why a callback failed (copied; the last call wins). */
 LOON_EXPORT void loon_format_sink_set_error(LoonFormatSink* sink, const char* message);
 
+/* Where a directory, file or dataset is (see "Locations" above); valid only during the call. */
+typedef struct LoonFormatLocation {
+  const char* uri;
+  const LoonProperties* storage_options; /* never NULL; count 0 for local storage */
+} LoonFormatLocation;
+
 typedef struct LoonFormatProvider {
   uint32_t abi_version; /* LOON_FORMAT_PROVIDER_ABI_VERSION */
   void* private_data;   /* passed back to every callback */
 
   /* The data files directly inside the directory `location` (no recursion), or every fragment
    * of the dataset at `location`, reported through loon_format_sink_add_entry. A directory with
-   * no data files is an empty, successful listing. */
-  int (*list)(void* private_data, const char* location, const LoonProperties* properties, LoonFormatSink* sink);
+   * no data files is an empty, successful listing. May be NULL: the engine then lists the
+   * directory's regular files itself, through its own filesystem (as for Parquet). `properties`
+   * are the engine properties of the call. */
+  int (*list)(void* private_data, const LoonFormatLocation* location, const LoonProperties* properties,
+              LoonFormatSink* sink);
 
   /* Row count (after deletions) and Arrow schema of one file (fragment_id -1) or fragment.
    * `out_schema` may be NULL when only the row count is wanted; otherwise the provider fills it
    * and the engine releases it. */
-  int (*describe)(void* private_data, const char* location, int64_t fragment_id, const LoonProperties* properties,
+  int (*describe)(void* private_data, const LoonFormatLocation* location, int64_t fragment_id,
+                  const LoonProperties* properties,
                   int64_t* out_num_rows, struct ArrowSchema* out_schema, LoonFormatSink* sink);
 
   /* A stream over rows [start, end) of one file or fragment (row numbers after deletions),
    * holding the named columns (any order; the engine selects by name). The engine consumes
    * exactly end - start rows and releases the stream. */
-  int (*open_stream)(void* private_data, const char* location, int64_t fragment_id, const char* const* columns,
+  int (*open_stream)(void* private_data, const LoonFormatLocation* location, int64_t fragment_id,
+                     const char* const* columns,
                      size_t num_columns, int64_t start, int64_t end, const LoonProperties* properties,
                      struct ArrowArrayStream* out_stream, LoonFormatSink* sink);
 
@@ -91,7 +124,7 @@ typedef struct LoonFormatProvider {
 } LoonFormatProvider;
 
 /* Registers `provider` for `format` (copied), replacing any earlier registration of that name.
- * NULL arguments, a NULL callback, a wrong abi_version or the name "parquet" -> 1. On failure
+ * NULL arguments, a NULL describe or open_stream, a wrong abi_version or the name "parquet" -> 1. On failure
  * the engine does not call `provider->release`. */
 LOON_EXPORT LoonFFIResult loon_format_provider_register(const char* format, const LoonFormatProvider* provider);
 

@@ -59,7 +59,7 @@ arrow::Result<std::vector<ProviderEntry>> ListThroughProvider(const std::string&
                                                               const Properties& props) {
   auto provider = FindProvider(format);
   if (!provider) return CheckFormat(format);  // unregistered meanwhile
-  ARROW_ASSIGN_OR_RAISE(std::string location, ProviderLocation(dir));
+  ARROW_ASSIGN_OR_RAISE(ProviderLocation location, LocateForProvider(dir));
   ARROW_ASSIGN_OR_RAISE(auto entries, provider->List(location, props));
   size_t fragments = 0;
   std::set<int64_t> ids;
@@ -79,11 +79,12 @@ arrow::Result<std::vector<ProviderEntry>> ListThroughProvider(const std::string&
     }
     if (bad.empty() && fragments != 0 && fragments != ids.size()) bad = "duplicate fragments";
     if (!bad.empty()) {
-      return CodedError(kArrow, "format provider '" + format + "' listed '" + location + "' wrongly: " + bad);
+      return CodedError(kArrow, "format provider '" + format + "' listed '" + location.uri + "' wrongly: " + bad);
     }
   }
   if (fragments != 0 && fragments != entries.size()) {
-    return CodedError(kArrow, "format provider '" + format + "' listed both files and fragments in '" + location + "'");
+    return CodedError(kArrow, "format provider '" + format + "' listed both files and fragments in '" + location.uri +
+                                  "'");
   }
   if (fragments == 0) {
     std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -102,7 +103,12 @@ arrow::Result<int64_t> ProviderFileRows(const std::string& format, const std::st
   if (info.type() == arrow::fs::FileType::NotFound) {
     return CodedError(kFileNotFound, "external " + format + " data '" + split.first + "' does not exist");
   }
-  ARROW_ASSIGN_OR_RAISE(std::string location, ProviderLocation(resolved));
+  if (info.type() == arrow::fs::FileType::Directory && !provider->lists()) {
+    // A provider without list() reads plain files (as Parquet): on object stores a directory is
+    // only a key prefix, which the provider would report as missing.
+    return CodedError(kInvalidArgs, "'" + file_path + "' is a directory, not a " + format + " file");
+  }
+  ARROW_ASSIGN_OR_RAISE(ProviderLocation location, LocateForProvider(resolved));
   return provider->Describe(location, split.second, props, nullptr);
 }
 
@@ -159,7 +165,9 @@ arrow::Result<ExploreResult> Explore(const std::vector<std::string>& columns, co
     return CodedError(kArrow, "explore_dir '" + explore_dir + "' is not a directory");
   }
   std::vector<ProviderEntry> entries;
-  if (format == "parquet") {
+  auto provider = format == "parquet" ? nullptr : FindProvider(format);
+  if (format == "parquet" || (provider && !provider->lists())) {
+    // Parquet, and formats whose provider leaves listing to the engine (plain files: Vortex).
     ARROW_ASSIGN_OR_RAISE(entries, ListRegularFiles(*resolved, explore_dir));
   } else {
     ARROW_ASSIGN_OR_RAISE(entries, ListThroughProvider(format, *resolved, props));

@@ -164,7 +164,7 @@ arrow::Result<std::shared_ptr<GroupLayout>> OpenProviderLayout(const Properties&
     ARROW_ASSIGN_OR_RAISE(auto split, SplitFragment(f.path));
     pf.fragment_id = split.second;
     ARROW_ASSIGN_OR_RAISE(auto resolved, fs::Resolve(props, split.first));
-    ARROW_ASSIGN_OR_RAISE(pf.location, ProviderLocation(resolved));
+    ARROW_ASSIGN_OR_RAISE(pf.location, LocateForProvider(resolved));
     ARROW_ASSIGN_OR_RAISE(rows[i], pg->provider->Describe(pf.location, pf.fragment_id, props, &schemas[i]));
     return arrow::Status::OK();
   }));

@@ -22,7 +22,7 @@ namespace loon::exttable {
 
 struct ProviderFile {
   std::string path;      // as recorded in the column group
-  std::string location;  // what the provider opens
+  ProviderLocation location;  // what the provider opens
   int64_t fragment_id = -1;
 };
 

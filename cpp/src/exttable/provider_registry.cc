@@ -1,8 +1,6 @@
 #include "exttable/provider_registry.h"
 
 #include <arrow/c/bridge.h>
-#include <arrow/filesystem/filesystem.h>
-#include <arrow/filesystem/localfs.h>
 
 #include <map>
 #include <mutex>
@@ -61,9 +59,9 @@ class CProperties {
   LoonProperties c_{};
 };
 
-std::string Target(const std::string& location, int64_t fragment_id) {
-  if (fragment_id < 0) return "'" + location + "'";
-  return "fragment " + std::to_string(fragment_id) + " of '" + location + "'";
+std::string Target(const ProviderLocation& location, int64_t fragment_id) {
+  if (fragment_id < 0) return "'" + location.uri + "'";
+  return "fragment " + std::to_string(fragment_id) + " of '" + location.uri + "'";
 }
 
 // The engine's status for a callback that returned `rc`.
@@ -93,25 +91,28 @@ FormatProvider::~FormatProvider() {
   if (callbacks_.release != nullptr) callbacks_.release(callbacks_.private_data);
 }
 
-arrow::Result<std::vector<ProviderEntry>> FormatProvider::List(const std::string& location,
+arrow::Result<std::vector<ProviderEntry>> FormatProvider::List(const ProviderLocation& location,
                                                                const Properties& props) const {
+  if (callbacks_.list == nullptr) return arrow::Status::Invalid("format provider '", format_, "' has no list()");
   LoonFormatSink sink;
   CProperties c_props(props);
-  int rc = callbacks_.list(callbacks_.private_data, location.c_str(), c_props.get(), &sink);
-  if (rc != 0) return CallbackFailure(format_, "list '" + location + "'", rc, sink);
-  if (sink.has_error) return CallbackFailure(format_, "list '" + location + "'", -1, sink);
+  CLocation c_location(location);
+  int rc = callbacks_.list(callbacks_.private_data, c_location.get(), c_props.get(), &sink);
+  if (rc != 0) return CallbackFailure(format_, "list '" + location.uri + "'", rc, sink);
+  if (sink.has_error) return CallbackFailure(format_, "list '" + location.uri + "'", -1, sink);
   return std::move(sink.entries);
 }
 
-arrow::Result<int64_t> FormatProvider::Describe(const std::string& location, int64_t fragment_id,
+arrow::Result<int64_t> FormatProvider::Describe(const ProviderLocation& location, int64_t fragment_id,
                                                 const Properties& props,
                                                 std::shared_ptr<arrow::Schema>* schema) const {
   LoonFormatSink sink;
   CProperties c_props(props);
+  CLocation c_location(location);
   int64_t rows = -1;
   struct ArrowSchema c_schema {};
   c_schema.release = nullptr;
-  int rc = callbacks_.describe(callbacks_.private_data, location.c_str(), fragment_id, c_props.get(), &rows,
+  int rc = callbacks_.describe(callbacks_.private_data, c_location.get(), fragment_id, c_props.get(), &rows,
                                schema != nullptr ? &c_schema : nullptr, &sink);
   // Whatever happens, a schema the provider filled is released.
   std::shared_ptr<arrow::Schema> imported;
@@ -142,18 +143,19 @@ arrow::Result<int64_t> FormatProvider::Describe(const std::string& location, int
   return rows;
 }
 
-arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Open(const std::string& location,
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Open(const ProviderLocation& location,
                                                                               int64_t fragment_id,
                                                                               const std::vector<std::string>& columns,
                                                                               int64_t start, int64_t end,
                                                                               const Properties& props) const {
   LoonFormatSink sink;
   CProperties c_props(props);
+  CLocation c_location(location);
   std::vector<const char*> names;
   for (const auto& c : columns) names.push_back(c.c_str());
   struct ArrowArrayStream stream {};
   stream.release = nullptr;
-  int rc = callbacks_.open_stream(callbacks_.private_data, location.c_str(), fragment_id,
+  int rc = callbacks_.open_stream(callbacks_.private_data, c_location.get(), fragment_id,
                                   names.empty() ? nullptr : names.data(), names.size(), start, end, c_props.get(),
                                   &stream, &sink);
   std::string what = "open rows [" + std::to_string(start) + ", " + std::to_string(end) + ") of " +
@@ -188,8 +190,8 @@ arrow::Status RegisterProvider(const std::string& format, const LoonFormatProvid
                                         std::to_string(callbacks.abi_version) + ", this engine speaks " +
                                         std::to_string(LOON_FORMAT_PROVIDER_ABI_VERSION));
   }
-  if (callbacks.list == nullptr || callbacks.describe == nullptr || callbacks.open_stream == nullptr) {
-    return CodedError(kInvalidArgs, "format provider '" + format + "': list, describe and open_stream are required");
+  if (callbacks.describe == nullptr || callbacks.open_stream == nullptr) {
+    return CodedError(kInvalidArgs, "format provider '" + format + "': describe and open_stream are required");
   }
   auto provider = std::make_shared<const FormatProvider>(format, callbacks);
   std::shared_ptr<const FormatProvider> previous;  // released outside the lock
@@ -213,18 +215,6 @@ bool UnregisterProvider(const std::string& format) {
     registry.providers.erase(it);
   }
   return true;
-}
-
-arrow::Result<std::string> ProviderLocation(const fs::ResolvedPath& resolved) {
-  auto loon_fs = fs::AsLoon(resolved.fs);
-  std::shared_ptr<arrow::fs::FileSystem> base = loon_fs ? loon_fs->base() : resolved.fs;
-  auto subtree = std::dynamic_pointer_cast<arrow::fs::SubTreeFileSystem>(base);
-  if (subtree && std::dynamic_pointer_cast<arrow::fs::LocalFileSystem>(subtree->base_fs())) {
-    ARROW_ASSIGN_OR_RAISE(std::string rel, fs::RootRelative(resolved.path));
-    return fs::JoinPath(subtree->base_path(), rel);
-  }
-  return CodedError(kNotSupport, "format providers read local storage only in this engine build (filesystem " +
-                                     (loon_fs ? loon_fs->description() : base->type_name()) + ")");
 }
 
 arrow::Result<std::pair<std::string, int64_t>> SplitFragment(const std::string& path) {

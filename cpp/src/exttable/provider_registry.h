@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/properties.h"
-#include "filesystem/fs.h"
+#include "exttable/provider_location.h"
 #include "milvus-storage/ffi_format_provider.h"
 
 namespace loon::exttable {
@@ -38,12 +38,14 @@ class FormatProvider {
 
   const std::string& format() const { return format_; }
 
-  arrow::Result<std::vector<ProviderEntry>> List(const std::string& location, const Properties& props) const;
+  // Whether the provider lists directories itself (otherwise the engine lists regular files).
+  bool lists() const { return callbacks_.list != nullptr; }
+  arrow::Result<std::vector<ProviderEntry>> List(const ProviderLocation& location, const Properties& props) const;
   // Row count and (when `schema` is non-null) schema of one file or fragment.
-  arrow::Result<int64_t> Describe(const std::string& location, int64_t fragment_id, const Properties& props,
+  arrow::Result<int64_t> Describe(const ProviderLocation& location, int64_t fragment_id, const Properties& props,
                                   std::shared_ptr<arrow::Schema>* schema) const;
   // The provider's stream over rows [start, end) of `columns` (unchecked: see ReadRange).
-  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Open(const std::string& location, int64_t fragment_id,
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Open(const ProviderLocation& location, int64_t fragment_id,
                                                                 const std::vector<std::string>& columns, int64_t start,
                                                                 int64_t end, const Properties& props) const;
 
@@ -57,10 +59,6 @@ std::shared_ptr<const FormatProvider> FindProvider(const std::string& format);
 // Registers (replacing) or removes a provider; both thread-safe.
 arrow::Status RegisterProvider(const std::string& format, const LoonFormatProvider& callbacks);
 bool UnregisterProvider(const std::string& format);
-
-// Where a provider finds a resolved path: for local storage the absolute OS path. Other storage
-// types: CodedError(kNotSupport).
-arrow::Result<std::string> ProviderLocation(const fs::ResolvedPath& resolved);
 
 // "<uri>?fragment_id=<n>" -> ("<uri>", n); a path without the suffix -> (path, -1). A malformed
 // fragment id: CodedError(kInvalidArgs).

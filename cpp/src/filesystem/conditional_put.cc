@@ -245,7 +245,8 @@ class AzurePut : public CurlPut {
   }
 };
 
-// GCS JSON API multipart upload (the only upload type fake-gcs-server checks preconditions on).
+// GCS JSON API multipart upload (the only upload type fake-gcs-server checks preconditions on),
+// anonymous or with the configured OAuth access token.
 class GcsNativePut : public CurlPut {
  public:
   explicit GcsNativePut(RemoteConfig c) : CurlPut(std::move(c)) {}
@@ -275,6 +276,7 @@ class GcsNativePut : public CurlPut {
     body += "\r\n--" + boundary + "--\r\n";
     CurlList headers;
     headers.Add("Content-Type: multipart/related; boundary=" + boundary);
+    if (c_.GcsAccessToken()) headers.Add("Authorization: Bearer " + c_.access_key_value);
     return Perform("POST", url, headers, body, what);
   }
 };
@@ -319,10 +321,13 @@ std::unique_ptr<ConditionalPut> MakeConditionalPut(const RemoteConfig& c) {
       }
       return std::make_unique<AzurePut>(c);
     case Protocol::kGcs:
-      if (!c.gcp_native_without_auth) {
-        return std::make_unique<RefusedPut>("native GCS create-only writes are only sent anonymously "
-                                            "(fs.gcp_native_without_auth); use HMAC keys (fs.access_key_id) "
-                                            "to commit through GCS's XML API");
+      if (!c.gcp_target_service_account.empty() ||
+          !(c.gcp_native_without_auth || c.GcsAccessToken())) {
+        return std::make_unique<RefusedPut>(
+            "native GCS create-only writes are sent anonymously (fs.gcp_native_without_auth) or with "
+            "an OAuth access token (fs.access_key_value without fs.access_key_id), not with service-account, "
+            "impersonated or default credentials; or give HMAC keys (fs.access_key_id, fs.access_key_value) "
+            "to commit through GCS's XML API");
       }
       return std::make_unique<GcsNativePut>(c);
     case Protocol::kS3:

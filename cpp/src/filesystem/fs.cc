@@ -355,7 +355,12 @@ arrow::Result<arrow::fs::FileInfoVector> LoonFileSystem::GetFileInfo(const arrow
 arrow::Status LoonFileSystem::CreateDir(const std::string& path, bool recursive) {
   metrics_->create_dir_count++;
   ARROW_ASSIGN_OR_RAISE(std::string rel, Track(RootRelative(path)));
-  return Track(base_->CreateDir(rel, recursive));
+  arrow::Status st = Track(base_->CreateDir(rel, recursive));
+  // Object stores name only the object in the way, not the directory that was asked for.
+  if (!st.ok() && st.message().find(rel) == std::string::npos) {
+    return st.WithMessage("cannot create directory '", rel, "': ", st.message());
+  }
+  return st;
 }
 
 arrow::Status LoonFileSystem::DeleteDir(const std::string& path) {

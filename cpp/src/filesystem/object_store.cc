@@ -221,12 +221,22 @@ class ObjectInputFile : public arrow::io::RandomAccessFile {
     if (s3_) LOON_RETURN_ON_FAULT(loon_fiukey_s3fs_reader_read_fail);
     return Map(raw_->Read(nbytes));
   }
+  // A zero-byte read sends no request: GCS answers a range read of an empty object with
+  // 416 (OUT_OF_RANGE), where a local file reads nothing.
   arrow::Result<int64_t> ReadAt(int64_t position, int64_t nbytes, void* out) override {
     if (s3_) LOON_RETURN_ON_FAULT(loon_fiukey_s3fs_reader_readat_fail);
+    if (nbytes == 0) {
+      ARROW_RETURN_NOT_OK(CheckEmptyRead(position));
+      return 0;
+    }
     return Map(raw_->ReadAt(position, nbytes, out));
   }
   arrow::Result<std::shared_ptr<arrow::Buffer>> ReadAt(int64_t position, int64_t nbytes) override {
     if (s3_) LOON_RETURN_ON_FAULT(loon_fiukey_s3fs_reader_readat_fail);
+    if (nbytes == 0) {
+      ARROW_RETURN_NOT_OK(CheckEmptyRead(position));
+      return std::make_shared<arrow::Buffer>(nullptr, 0);
+    }
     return Map(raw_->ReadAt(position, nbytes));
   }
 
@@ -235,6 +245,14 @@ class ObjectInputFile : public arrow::io::RandomAccessFile {
   arrow::Result<T> Map(arrow::Result<T> r) const {
     if (r.ok()) return r;
     return MapRemoteError(*config_, r.status());
+  }
+
+  // An empty read is valid from position 0 up to the end of the file, as on local files.
+  arrow::Status CheckEmptyRead(int64_t position) {
+    if (position < 0) return arrow::Status::Invalid("negative read position ", position);
+    ARROW_ASSIGN_OR_RAISE(int64_t size, Map(raw_->GetSize()));
+    if (position > size) return arrow::Status::IOError("read position ", position, " is past the end (", size, " bytes)");
+    return arrow::Status::OK();
   }
 
   std::shared_ptr<arrow::io::RandomAccessFile> raw_;
@@ -278,6 +296,11 @@ arrow::Status MapRemoteError(const RemoteConfig& c, arrow::Status st) {
   std::string msg = st.message();
   if (msg.find(context) == std::string::npos) msg += context;
   if (arrow::internal::ErrnoFromStatus(st) == ENOENT) return st.WithMessage(msg);  // a missing key: code 12
+  // Arrow's GCS filesystem refuses a directory below an existing object (as Azure's does, with
+  // ENOTDIR): the same reason a local filesystem gives.
+  if (st.message().find("conflicts with an existing file") != std::string::npos) {
+    return arrow::internal::IOErrorFromErrno(ENOTDIR, msg);
+  }
   int code = Classify(st.message());
   if (code == 0) return st.WithMessage(msg);
   return CodedError(code, msg);

@@ -3,7 +3,10 @@
 // Protocols: `fs.cloud_provider` aws, aliyun, tencent and huawei speak S3; azure speaks Azure Blob;
 // gcp speaks native GCS (JSON API) unless HMAC keys are given (`fs.access_key_id` set and neither
 // `fs.gcp_native_without_auth` nor `fs.gcp_credential_json`), in which case it uses GCS's
-// S3-compatible XML API at `fs.address` like any S3 store.
+// S3-compatible XML API at `fs.address` like any S3 store. Native GCS credentials, first match:
+// `fs.gcp_native_without_auth` (anonymous), `fs.gcp_credential_json` (service account),
+// `fs.access_key_value` without `fs.access_key_id` (an OAuth 2.0 access token, sent as a bearer
+// token), else Google's default credentials (ADC).
 //
 // `fs.address` is "host", "host:port" or "http(s)://host[:port]" (a trailing '/' is allowed); a
 // scheme in the address wins over `fs.use_ssl`. Anything else (a path, spaces, a bad port, an
@@ -49,6 +52,11 @@ struct RemoteConfig {
   std::string Endpoint() const;
   // Human context for error messages: "<provider> endpoint <url> bucket '<b>'" (no secrets).
   std::string Describe() const;
+  // Native GCS authenticated by an OAuth access token (`fs.access_key_value`, see above).
+  bool GcsAccessToken() const {
+    return protocol == Protocol::kGcs && !gcp_native_without_auth && gcp_credential_json.empty() &&
+           !access_key_value.empty();
+  }
   // Azure: true when the account is addressed in the path (emulators: IP, localhost or a port).
   bool AzurePathStyle() const;
   // Azure: the service domain of a public endpoint ("core.windows.net" for "acct.blob.core.windows.net").

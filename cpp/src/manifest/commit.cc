@@ -117,6 +117,22 @@ std::string ManifestCacheKey(const fs::LoonFileSystem& fs, const arrow::fs::File
   return key.empty() ? key : key + "\n" + display_base;
 }
 
+// The bytes of one manifest file; a failure names the file (object-store errors name only the
+// request) and keeps its code.
+arrow::Result<std::shared_ptr<arrow::Buffer>> ReadWhole(fs::LoonFileSystem* fs, const std::string& path) {
+  auto read = [&]() -> arrow::Result<std::shared_ptr<arrow::Buffer>> {
+    ARROW_ASSIGN_OR_RAISE(auto file, fs->OpenInputFile(path));
+    ARROW_ASSIGN_OR_RAISE(int64_t size, file->GetSize());
+    ARROW_ASSIGN_OR_RAISE(auto buf, file->ReadAt(0, size));
+    (void)file->Close();
+    if (buf->size() != size) return arrow::Status::IOError("short read: ", buf->size(), " of ", size, " bytes");
+    return buf;
+  };
+  auto result = read();
+  if (result.ok() || result.status().message().find(path) != std::string::npos) return result;
+  return result.status().WithMessage("reading manifest '", path, "': ", result.status().message());
+}
+
 }  // namespace
 
 arrow::Result<std::shared_ptr<const Manifest>> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
@@ -131,11 +147,8 @@ arrow::Result<std::shared_ptr<const Manifest>> ReadManifestFile(fs::LoonFileSyst
       if (auto cached = MetadataCache::Instance().Find<Manifest>(key)) return cached;
     }
   }
-  ARROW_ASSIGN_OR_RAISE(auto file, fs->OpenInputFile(path));
-  ARROW_ASSIGN_OR_RAISE(int64_t size, file->GetSize());
-  ARROW_ASSIGN_OR_RAISE(auto buf, file->ReadAt(0, size));
-  (void)file->Close();
-  if (buf->size() != size) return arrow::Status::IOError("short read of manifest '", path, "'");
+  ARROW_ASSIGN_OR_RAISE(auto buf, ReadWhole(fs, path));
+  int64_t size = buf->size();
   ARROW_ASSIGN_OR_RAISE(auto stored, Parse(buf->data(), buf->size(), path));
   auto parsed = std::make_shared<const Manifest>(FullForm(std::move(stored), display_base));
   if (!key.empty()) MetadataCache::Instance().Insert<Manifest>(key, parsed, ManifestCharge(size));

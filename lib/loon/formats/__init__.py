@@ -1,9 +1,11 @@
 """Format providers: Vortex and Lance data read through the formats' own Python libraries.
 
 Our engine reads formats other than Parquet only through providers registered by the host
-process (the engine's extension ``ffi_format_provider.h``). When the library is loaded and it is
-our engine, ``vortex`` (PyPI ``vortex-data``) and ``lance-table`` (PyPI ``pylance``) are registered
-for each package that is installed. A real milvus-storage build reads these formats natively and
+process (the engine's extension ``ffi_format_provider.h``), on every storage the engine reaches:
+local paths, and S3, GCS and Azure through the storage options the engine derives from its
+``fs.*`` keys (``Location``). When the library is loaded and it is our engine, ``vortex`` (PyPI
+``vortex-data``) and ``lance-table`` (PyPI ``pylance``) are registered for each package that is
+installed. A real milvus-storage build reads these formats natively and
 has no provider ABI: nothing is registered there.
 
 Whether an engine reads a format is best asked by calling it: explore or get_file_info answer
@@ -19,13 +21,14 @@ from .._ffi import add_load_hook, ffi, library
 from ..errors import LoonError, check
 from . import lance as _lance
 from . import vortex as _vortex
-from ._bridge import Entry, FormatProvider, register, registered_count, supported, unregister
+from ._bridge import Entry, FormatProvider, Location, register, registered_count, supported, unregister
 
 __all__ = [
     "BUILTIN_PROVIDERS",
     "Entry",
     "engine_reads",
     "FormatProvider",
+    "Location",
     "register",
     "register_builtin_providers",
     "registered_count",

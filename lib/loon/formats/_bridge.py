@@ -1,7 +1,10 @@
 """The engine's format-provider ABI (``ffi_format_provider.h``, our extension) for Python providers.
 
-A provider is any object with three methods (see ``FormatProvider``); ``register`` hands the
-engine one set of cffi callbacks that dispatch to it. The engine calls them from its worker
+A provider is any object with the methods of ``FormatProvider`` (``list`` optional: without it
+the engine lists a directory's regular files itself); ``register`` hands the engine one set of
+cffi callbacks that dispatch to it. Each call names its data by a ``Location``: a URI and the
+storage options (object_store configuration keys) that reach the engine's store with the same
+endpoint and credentials (for local storage an absolute path and no options). The engine calls them from its worker
 threads: cffi takes the GIL for each call. A Python exception becomes a failed call carrying its
 message (``FileNotFoundError`` -> code 12, ``IsADirectoryError`` -> code 1, anything else -> 3);
 streams are exported with the Arrow C stream interface, never copied row by row.
@@ -24,12 +27,42 @@ from .._ffi import ffi, library
 from ..arrow_c import ptr_int
 from ..errors import check
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 """LOON_FORMAT_PROVIDER_ABI_VERSION of the header this binding was generated from."""
 
 _NOT_FOUND = 12
 _INVALID = 1
 _FAILED = 3
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a directory, file or dataset is, as the engine hands it to a provider."""
+
+    uri: str
+    """Local storage: the absolute OS path; object stores: ``s3://``, ``gs://`` or ``az://`` + bucket/key."""
+    storage_options: tuple[tuple[str, str], ...] = ()
+    """object_store configuration keys (``aws_endpoint``, ``google_service_account_key``, ...), sorted."""
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.uri
+
+    @property
+    def options(self) -> dict[str, str]:
+        return dict(self.storage_options)
+
+    @property
+    def retry_seconds(self) -> float:
+        """How long a library may keep retrying one request: 3 x the engine's ``connect_timeout``
+        (``fs.request_timeout_ms``), so an unreachable store fails about as soon as the engine's
+        own client would (the libraries' default is 10 retries within 3 minutes)."""
+        timeout = self.options.get("connect_timeout", "3000ms")
+        ms = float(timeout[:-2]) if timeout.endswith("ms") else 3000.0
+        return max(1.0, 3 * ms / 1000.0)
+
+    def __str__(self) -> str:
+        return self.uri
 
 
 @dataclass(frozen=True)
@@ -42,19 +75,20 @@ class Entry:
 
 
 class FormatProvider(Protocol):
-    """What the engine asks of a format (locations are absolute OS paths for local storage)."""
+    """What the engine asks of a format.
 
-    def list(self, location: str, properties: Mapping[str, str]) -> Sequence[Entry]:
-        """The data files directly inside directory ``location``, or the fragments of the dataset there."""
-        ...
+    ``list(location, properties) -> Sequence[Entry]`` is optional: the data files directly inside
+    directory ``location``, or the fragments of the dataset there. Without it the engine lists
+    the directory's regular files itself.
+    """
 
-    def describe(self, location: str, fragment_id: int, properties: Mapping[str, str]) -> tuple[int, pa.Schema]:
+    def describe(self, location: Location, fragment_id: int, properties: Mapping[str, str]) -> tuple[int, pa.Schema]:
         """Row count (after deletions) and Arrow schema of one file (fragment_id -1) or fragment."""
         ...
 
     def open(
         self,
-        location: str,
+        location: Location,
         fragment_id: int,
         columns: Sequence[str],
         start: int,
@@ -86,6 +120,11 @@ def _properties(c_props: Any) -> dict[str, str]:
         item = c_props.properties[i]
         out[ffi.string(item.key).decode()] = ffi.string(item.value).decode()
     return out
+
+
+def _location(c_location: Any) -> Location:
+    options = _properties(c_location.storage_options)
+    return Location(ffi.string(c_location.uri).decode(), tuple(sorted(options.items())))
 
 
 def _message(exc: BaseException) -> str:
@@ -123,10 +162,12 @@ def _on_error(exc_type: Any, exc: BaseException, tb: Any) -> None:
     traceback.print_exception(exc_type, exc, tb)
 
 
-@ffi.callback("int(void*, const char*, const LoonProperties*, LoonFormatSink*)", error=_FAILED, onerror=_on_error)
+@ffi.callback(
+    "int(void*, const LoonFormatLocation*, const LoonProperties*, LoonFormatSink*)", error=_FAILED, onerror=_on_error
+)
 def _list(private_data, location, c_props, sink):
     try:
-        entries = _provider(private_data).list(ffi.string(location).decode(), _properties(c_props))
+        entries = _provider(private_data).list(_location(location), _properties(c_props))
         for e in entries:
             name = e.name.encode() if e.name else ffi.NULL
             library().loon_format_sink_add_entry(sink, name, int(e.fragment_id), int(e.num_rows))
@@ -136,15 +177,14 @@ def _list(private_data, location, c_props, sink):
 
 
 @ffi.callback(
-    "int(void*, const char*, int64_t, const LoonProperties*, int64_t*, struct ArrowSchema*, LoonFormatSink*)",
+    "int(void*, const LoonFormatLocation*, int64_t, const LoonProperties*, int64_t*, struct ArrowSchema*, "
+    "LoonFormatSink*)",
     error=_FAILED,
     onerror=_on_error,
 )
 def _describe(private_data, location, fragment_id, c_props, out_rows, out_schema, sink):
     try:
-        rows, schema = _provider(private_data).describe(
-            ffi.string(location).decode(), int(fragment_id), _properties(c_props)
-        )
+        rows, schema = _provider(private_data).describe(_location(location), int(fragment_id), _properties(c_props))
         if out_schema != ffi.NULL:
             schema._export_to_c(ptr_int(out_schema))
         out_rows[0] = int(rows)
@@ -154,8 +194,8 @@ def _describe(private_data, location, fragment_id, c_props, out_rows, out_schema
 
 
 @ffi.callback(
-    "int(void*, const char*, int64_t, const char* const*, size_t, int64_t, int64_t, const LoonProperties*, "
-    "struct ArrowArrayStream*, LoonFormatSink*)",
+    "int(void*, const LoonFormatLocation*, int64_t, const char* const*, size_t, int64_t, int64_t, "
+    "const LoonProperties*, struct ArrowArrayStream*, LoonFormatSink*)",
     error=_FAILED,
     onerror=_on_error,
 )
@@ -163,7 +203,7 @@ def _open_stream(private_data, location, fragment_id, columns, num_columns, star
     try:
         names = [ffi.string(columns[i]).decode() for i in range(num_columns)]
         stream = _provider(private_data).open(
-            ffi.string(location).decode(), int(fragment_id), names, int(start), int(end), _properties(c_props)
+            _location(location), int(fragment_id), names, int(start), int(end), _properties(c_props)
         )
         _as_reader(stream)._export_to_c(ptr_int(out_stream))
         return 0
@@ -190,7 +230,7 @@ def register(format: str, provider: FormatProvider) -> None:
     c = ffi.new("LoonFormatProvider*")
     c.abi_version = ABI_VERSION
     c.private_data = handle
-    c.list = _list
+    c.list = _list if callable(getattr(provider, "list", None)) else ffi.NULL
     c.describe = _describe
     c.open_stream = _open_stream
     c.release = _release

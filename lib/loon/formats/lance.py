@@ -4,17 +4,21 @@ A Lance dataset is a directory; explore lists its fragments with their visible r
 (deleted rows excluded), recorded as ``<dataset-uri>?fragment_id=<n>`` with the range [0, rows).
 A fragment's rows [start, end) are read with the library's fragment scanner (offset/limit count
 visible rows) as an Arrow stream, or with its random-access take for a few rows.
+
+On object stores the dataset is opened by URI with the engine's storage options (Lance's
+``storage_options`` take the object_store keys the engine hands over unchanged).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
-from ._bridge import Entry
+from ._bridge import Entry, Location
 from ._cache import OpenCache
 
 FORMAT = "lance-table"
@@ -27,6 +31,9 @@ MODULE = "lance"
 
 
 _DATASETS = OpenCache()
+_REMOTE_LOCK = threading.Lock()
+_REMOTE: dict[Location, Any] = {}  # location -> the dataset opened there (version checked on reuse)
+_REMOTE_CAPACITY = 32
 
 
 def _stamp(location: str) -> tuple[int, int] | None:
@@ -39,15 +46,58 @@ def _stamp(location: str) -> tuple[int, int] | None:
         return None
 
 
-def _dataset(location: str) -> Any:
+def _lance() -> Any:
     import lance  # imported on first use: `import loon` stays quick
 
-    if not os.path.exists(location):
-        raise FileNotFoundError(f"{location} does not exist")
-    return _DATASETS.get(location, _stamp(location), lambda: lance.dataset(location))
+    return lance
 
 
-def _fragment(location: str, fragment_id: int) -> Any:
+def _not_found(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "not found" in text or "does not exist" in text or "no such file" in text
+
+
+def _open_remote(location: Location) -> Any:
+    try:
+        # Lance's own keys bound its retries (object_store's default: 10 within 3 minutes).
+        retry = {"client_max_retries": "3", "client_retry_timeout": str(int(location.retry_seconds))}
+        options = {**location.options, **retry}
+        return _lance().dataset(location.uri, storage_options=options)
+    except (OSError, ValueError) as exc:
+        if _not_found(exc):
+            raise FileNotFoundError(f"no Lance dataset at {location.uri}: {exc}") from None
+        raise
+
+
+def _remote_dataset(location: Location) -> Any:
+    # A dataset opened earlier is reused while it is still the latest version: one listing of
+    # _versions/ instead of opening it again (a commit after an import is seen at once).
+    with _REMOTE_LOCK:
+        ds = _REMOTE.get(location)
+    if ds is not None:
+        try:
+            if ds.latest_version == ds.version:
+                return ds
+        except (OSError, ValueError):
+            pass  # gone or unreadable now: open it again (and say why if that fails)
+    ds = _open_remote(location)
+    with _REMOTE_LOCK:
+        _REMOTE[location] = ds
+        while len(_REMOTE) > _REMOTE_CAPACITY:
+            _REMOTE.pop(next(iter(_REMOTE)))
+    return ds
+
+
+def _dataset(location: Location) -> Any:
+    if not location.is_local:
+        return _remote_dataset(location)
+    path = location.uri
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} does not exist")
+    return _DATASETS.get(path, _stamp(path), lambda: _lance().dataset(path))
+
+
+def _fragment(location: Location, fragment_id: int) -> Any:
     ds = _dataset(location)
     fragment = ds.get_fragment(fragment_id)
     if fragment is None:
@@ -56,13 +106,13 @@ def _fragment(location: str, fragment_id: int) -> Any:
 
 
 class LanceProvider:
-    """Format provider of Lance datasets on local storage."""
+    """Format provider of Lance datasets on local storage and object stores."""
 
-    def list(self, location: str, properties: Mapping[str, str]) -> list[Entry]:
+    def list(self, location: Location, properties: Mapping[str, str]) -> list[Entry]:
         ds = _dataset(location)
         return [Entry(fragment_id=f.fragment_id, num_rows=f.count_rows()) for f in ds.get_fragments()]
 
-    def describe(self, location: str, fragment_id: int, properties: Mapping[str, str]) -> tuple[int, pa.Schema]:
+    def describe(self, location: Location, fragment_id: int, properties: Mapping[str, str]) -> tuple[int, pa.Schema]:
         if fragment_id < 0:  # the whole dataset
             ds = _dataset(location)
             return ds.count_rows(), ds.schema
@@ -71,7 +121,7 @@ class LanceProvider:
 
     def open(
         self,
-        location: str,
+        location: Location,
         fragment_id: int,
         columns: Sequence[str],
         start: int,

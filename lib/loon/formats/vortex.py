@@ -1,24 +1,39 @@
 """The ``vortex`` format through the Vortex library (PyPI ``vortex-data``).
 
-Explore takes every regular file directly inside a directory (as for Parquet: no extension
-filter, row counts left to ``get_file_info``); a file's rows and schema come from its footer;
-reads are the library's Arrow stream (``VortexFile.to_arrow``) over a projection and a row range.
+Explore takes every regular file directly inside a directory, as for Parquet: the provider has no
+``list`` and the engine lists the directory through its own filesystem (row counts are left to
+``get_file_info``). A file's rows and schema come from its footer; reads are the library's Arrow
+stream (``VortexFile.to_arrow``) over a projection and a row range.
+
+On object stores the file is opened through a ``vortex.store`` store of its bucket, built from
+the engine's storage options (object_store keys: the HTTP client's keys go to ``client_options``,
+the rest to the store's ``config``).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
 
-from ._bridge import Entry
+from ._bridge import Location
 from ._cache import OpenCache
 
 FORMAT = "vortex"
 PACKAGE = "vortex-data"
 MODULE = "vortex"
+
+# object_store's HTTP client keys (ClientConfigKey); every other option configures the store.
+_CLIENT_KEYS = frozenset({
+    "allow_http", "allow_invalid_certificates", "connect_timeout", "default_content_type", "http1_only",
+    "http2_only", "http2_keep_alive_interval", "http2_keep_alive_timeout", "http2_keep_alive_while_idle",
+    "pool_idle_timeout", "pool_max_idle_per_host", "proxy_url", "proxy_ca_certificate", "proxy_excludes",
+    "timeout", "user_agent",
+})
 
 
 def _vortex() -> Any:
@@ -28,27 +43,59 @@ def _vortex() -> Any:
 
 
 _FILES = OpenCache()
+_STORES_LOCK = threading.Lock()
+_STORES: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 
 
-def _open(location: str) -> Any:
+def _store(bucket_url: str, location: Location) -> Any:
+    """The ``vortex.store`` store of one bucket with the options of ``location`` (built once, reused)."""
+    options = location.storage_options
+    key = (bucket_url, options)
+    with _STORES_LOCK:
+        store = _STORES.get(key)
+    if store is None:
+        client = {k: v for k, v in options if k in _CLIENT_KEYS}
+        config = {k: v for k, v in options if k not in _CLIENT_KEYS}
+        retry = {"max_retries": 3, "retry_timeout": timedelta(seconds=location.retry_seconds)}
+        store = _vortex().store.from_url(bucket_url, config=config, client_options=client, retry_config=retry)
+        with _STORES_LOCK:
+            _STORES[key] = store
+    return store
+
+
+def _open_remote(location: Location) -> Any:
+    scheme, rest = location.uri.split("://", 1)
+    bucket, _, key = rest.partition("/")
+    if not key:
+        raise IsADirectoryError(f"{location} is a bucket, not a Vortex file")
+    store = _store(f"{scheme}://{bucket}", location)
     try:
-        st = os.stat(location)
+        return _vortex().open(key, store=store)
+    except RuntimeError as exc:
+        if "not found" in str(exc).lower():
+            raise FileNotFoundError(f"{location} does not exist") from None
+        raise
+
+
+def _open(location: Location) -> Any:
+    if not location.is_local:
+        # No cheap change stamp on an object store: opened per call (the footer is small).
+        return _open_remote(location)
+    path = location.uri
+    try:
+        st = os.stat(path)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{location} does not exist") from None
-    if os.path.isdir(location):
-        raise IsADirectoryError(f"{location} is a directory, not a Vortex file")
+        raise FileNotFoundError(f"{path} does not exist") from None
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory, not a Vortex file")
     stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-    return _FILES.get(location, stamp, lambda: _vortex().open(location))
+    return _FILES.get(path, stamp, lambda: _vortex().open(path))
 
 
 class VortexProvider:
-    """Format provider of ``vortex`` files on local storage."""
+    """Format provider of ``vortex`` files on local storage and object stores."""
 
-    def list(self, location: str, properties: Mapping[str, str]) -> list[Entry]:
-        with os.scandir(location) as it:
-            return [Entry(name=e.name) for e in it if e.is_file()]
-
-    def describe(self, location: str, fragment_id: int, properties: Mapping[str, str]) -> tuple[int, pa.Schema]:
+    def describe(self, location: Location, fragment_id: int, properties: Mapping[str, str]) -> tuple[int, pa.Schema]:
         if fragment_id >= 0:
             raise ValueError(f"a Vortex file has no fragments (fragment {fragment_id} of {location})")
         f = _open(location)
@@ -56,7 +103,7 @@ class VortexProvider:
 
     def open(
         self,
-        location: str,
+        location: Location,
         fragment_id: int,
         columns: Sequence[str],
         start: int,

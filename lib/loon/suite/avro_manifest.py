@@ -24,6 +24,7 @@ __all__ = [
     "legacy_version",
     "manifest_version_of",
     "parse_manifest",
+    "read_long",
     "record_fields",
 ]
 
@@ -66,7 +67,8 @@ def parse_manifest(raw: bytes) -> ParsedManifest:
     return ParsedManifest(reader.writer_schema, reader.codec, records[0])
 
 
-def _zigzag_int(raw: bytes, pos: int) -> tuple[int, int]:
+def read_long(raw: bytes, pos: int) -> tuple[int, int]:
+    """Avro's zigzag varint (an ``int`` or ``long``) at ``pos``: ``(value, position after it)``."""
     shift = value = 0
     while True:
         b = raw[pos]
@@ -81,10 +83,10 @@ def legacy_version(raw: bytes) -> int | None:
     """The format version of a legacy raw manifest (README "Manifest files": legacy), or None if ``raw`` is not one."""
     if raw.startswith(CONTAINER_MAGIC) or len(raw) < 2:
         return None
-    magic, pos = _zigzag_int(raw, 0)
+    magic, pos = read_long(raw, 0)
     if magic != LEGACY_MAGIC:
         return None
-    return _zigzag_int(raw, pos)[0]
+    return read_long(raw, pos)[0]
 
 
 def manifest_version_of(raw: bytes) -> int:

@@ -85,6 +85,9 @@ def features(properties: Mapping[str, Any]) -> frozenset[str]:
         # Arrow's Azure filesystem creates the blob when a stream opens (empty until it closes) and
         # refuses a path below an existing blob, as directories would.
         found.update(("partial_files", "directories"))
+    elif _provider(properties) == "gcp":
+        # Native GCS: Arrow's GCS filesystem refuses a directory below an existing object.
+        found.add("directories")
     return frozenset(found)
 
 

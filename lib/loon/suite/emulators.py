@@ -46,6 +46,11 @@ from typing import Any
 
 import yaml
 
+try:  # to tell our emulator's answer from another process's on the same port
+    import psutil
+except ImportError:  # pragma: no cover - psutil comes with ipykernel
+    psutil = None
+
 __all__ = [
     "AZURITE_ACCOUNT",
     "AZURITE_KEY",
@@ -66,6 +71,7 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 S3_KEY = "testing"
 GCS_PROJECT = "loon-test"
 START_TIMEOUT = 60.0
+START_ATTEMPTS = 3
 ADDRESS_ENV = "LOON_EMULATOR_ADDRESS"
 BUCKET_ENV = "LOON_EMULATOR_BUCKET"
 
@@ -210,8 +216,11 @@ def _fake_gcs_command(port: int, workdir: Path) -> list[str]:
         raise EmulatorUnavailable(f"fake-gcs-server binary missing: {binary}")
     if not os.access(binary, os.X_OK):
         binary.chmod(0o755)
+    # -public-host: path-style XML API requests (GET/HEAD/list on "/<bucket>/<key>", what the Rust
+    # object_store client of Lance and Vortex sends to a custom GCS endpoint) are served only on
+    # that host; the JSON API the engine speaks is served on any host.
     return [str(binary), "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", str(port),
-            "-external-url", f"http://127.0.0.1:{port}", "-log-level", "error"]
+            "-external-url", f"http://127.0.0.1:{port}", "-public-host", f"127.0.0.1:{port}", "-log-level", "error"]
 
 
 _COMMANDS = {"moto": _moto_command, "azurite": _azurite_command, "fake-gcs-server": _fake_gcs_command}
@@ -273,25 +282,68 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
+class _PortTaken(EmulatorError):
+    """Another process took the emulator's port before it could bind it."""
+
+
+def _listens(emu: Emulator) -> bool:
+    """Whether the emulator's own process (or a child of it) listens on its port: an answer on the port
+    may come from another process that took the port meanwhile."""
+    if psutil is None:  # pragma: no cover - psutil comes with ipykernel
+        return True
+    try:
+        procs = [psutil.Process(emu.process.pid)]
+        procs += procs[0].children(recursive=True)
+        return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == emu.port
+                   for p in procs for c in p.net_connections("tcp"))  # fmt: skip
+    except psutil.Error:
+        return False
+
+
+def _exited(emu: Emulator) -> EmulatorError:
+    log = emu.log()
+    taken = any(text in log.lower() for text in ("address already in use", "eaddrinuse"))
+    return (_PortTaken if taken else EmulatorError)(f"{emu.kind} exited with code {emu.process.returncode}: {log}")
+
+
 def _wait_ready(emu: Emulator) -> None:
-    """Polls until the emulator answers HTTP; raises with its log if it exits or never answers."""
+    """Polls until the emulator answers HTTP from its own process; raises with its log if it exits
+    (``_PortTaken`` when its port was taken) or never answers."""
     deadline = time.monotonic() + START_TIMEOUT
     probe = {"moto": "/moto-api/", "azurite": "/", "fake-gcs-server": "/storage/v1/b"}[emu.kind]
     while time.monotonic() < deadline:
         if emu.process.poll() is not None:
-            raise EmulatorError(f"{emu.kind} exited with code {emu.process.returncode}: {emu.log()}")
+            raise _exited(emu)
         try:
             _http("GET", emu.endpoint + probe)
-            return
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.1)
+            continue
+        if _listens(emu):
+            return
+        time.sleep(0.1)  # someone else answered: ours is still starting, or about to find the port taken
     raise EmulatorError(f"{emu.kind} did not answer on {emu.endpoint} within {START_TIMEOUT:.0f} s: {emu.log()}")
 
 
 def start(kind: str, bucket: str | None = None) -> Emulator:
-    """Starts emulator ``kind`` (one of ``EMULATORS``) with a fresh bucket; stop it with ``stop()``."""
+    """Starts emulator ``kind`` (one of ``EMULATORS``) with a fresh bucket; stop it with ``stop()``.
+
+    The port is picked free seconds before the emulator binds it, and on a busy machine another
+    process sometimes takes it in between: the emulator then exits with "address already in use"
+    and is started again on another port (up to ``START_ATTEMPTS`` times).
+    """
     if kind not in _COMMANDS:
         raise ValueError(f"unknown emulator {kind!r}; known: {', '.join(EMULATORS)}")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return _start_once(kind, bucket)
+        except _PortTaken:
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_once(kind: str, bucket: str | None) -> Emulator:
     workdir = Path(tempfile.mkdtemp(prefix=f"loon-{kind}-"))
     port = free_port()
     try:

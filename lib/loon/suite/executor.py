@@ -18,13 +18,22 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["Executor", "Job", "LocalProcessExecutor", "Outcome", "run_notebook"]
+__all__ = [
+    "Executor",
+    "Job",
+    "LocalProcessExecutor",
+    "Outcome",
+    "ipc_kernel_manager",
+    "kernel_socket_dir",
+    "run_notebook",
+]
 
 KERNEL_NAME = "loon-suite-python"
 
@@ -77,6 +86,36 @@ class Executor(Protocol):
         """Stops every running job (waiting up to ``grace`` seconds for each to save its notebook)."""
 
 
+def ipc_kernel_manager(socket_dir: str | os.PathLike[str]) -> type:
+    """A jupyter_client kernel manager whose kernel talks over Unix sockets in ``socket_dir``, not TCP.
+
+    Over TCP the manager picks five free ports and the kernel binds them seconds later, once started;
+    on a busy machine another process (a client connection to an emulator, a Ray worker, another
+    kernel) sometimes takes one in between, and the kernel dies at start with ``ZMQError: Address
+    already in use``: a notebook that fails for no reason of its own. Socket files in a directory of
+    our own cannot be taken. One kernel per directory.
+    """
+    from jupyter_client import AsyncKernelManager
+    from traitlets import default
+
+    class IpcKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return os.path.join(socket_dir, "kernel")  # sockets kernel-1 .. kernel-5
+
+    return IpcKernelManager
+
+
+def kernel_socket_dir() -> tempfile.TemporaryDirectory:
+    """A fresh directory for one kernel's sockets (a short path: a socket path has at most 107 bytes)."""
+    base = tempfile.gettempdir()
+    return tempfile.TemporaryDirectory(prefix="loon-kernel-", dir=base if len(base) <= 64 else "/tmp")
+
+
 def run_notebook(job: Job) -> Outcome:
     """Executes one notebook with papermill and renders its HTML; never raises for a failing notebook."""
     import papermill
@@ -90,15 +129,17 @@ def run_notebook(job: Job) -> Outcome:
     run_error = None
     interrupted = False
     try:
-        papermill.execute_notebook(
-            str(job.source),
-            str(job.output),
-            parameters=job.parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(job.source.parent),  # as in Jupyter: relative paths start at the notebook
-            execution_timeout=job.timeout,
-            progress_bar=False,
-        )
+        with kernel_socket_dir() as sockets:
+            papermill.execute_notebook(
+                str(job.source),
+                str(job.output),
+                parameters=job.parameters,
+                kernel_name=KERNEL_NAME,
+                kernel_manager_class=ipc_kernel_manager(sockets),
+                cwd=str(job.source.parent),  # as in Jupyter: relative paths start at the notebook
+                execution_timeout=job.timeout,
+                progress_bar=False,
+            )
     except PapermillExecutionError:
         pass  # the executed notebook holds the failing cell and its traceback
     except KeyboardInterrupt:

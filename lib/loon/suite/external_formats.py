@@ -48,11 +48,12 @@ def call_or_skip(format: str, call: Callable[[], T]) -> T:
     Code 1 on valid arguments means the engine cannot read the format. Against our engine that
     is only accepted as a skip when no provider is registered (e.g. the package is missing);
     otherwise the error propagates and the case fails. Code 9 means it cannot on this storage
-    type (our providers read local storage only so far): a skip saying so.
+    configuration (e.g. one whose settings cannot be handed to our providers, such as an
+    assume-role or a custom CA certificate): a skip saying so.
     """
     try:
         return call()
-    except NotSupportedError as exc:  # code 9: not on this storage type (e.g. providers read local paths)
+    except NotSupportedError as exc:  # code 9: not with this storage configuration
         skip(f"this engine does not read {format} on this storage ({exc.message})")
         raise  # not reached
     except InvalidArgumentError as exc:

@@ -320,6 +320,10 @@ class RaceOutcome:
     seconds: float
 
 
+# Seconds race_commits waits for the slow commit's listing (the bound where an engine counts none).
+LISTING_WAIT = 10.0
+
+
 def race_commits(
     path: str,
     properties: Mapping[str, Any],
@@ -350,9 +354,16 @@ def race_commits(
             result["error"] = e
 
     start = time.perf_counter()
-    with FaultInjector({"sleep.before.commit.manifest": 1}):
+    with FaultInjector({"sleep.before.commit.manifest": 1}), Filesystem(properties) as fs:
+        fs.reset_metrics()  # the instance the transactions use (cached by properties): its listings count
         thread = threading.Thread(target=commit_slowly, name="slow-commit")
         thread.start()
+        # On a loaded machine the thread can take a while to reach the sleep, and a fast commit before it
+        # would take the sleep itself: first wait for the slow commit's listing of _metadata (where the
+        # engine counts listings; else for LISTING_WAIT), then ``hold`` for the few steps after it.
+        deadline = time.monotonic() + LISTING_WAIT
+        while fs.metrics()["get_file_info_count"] < 1 and time.monotonic() < deadline and thread.is_alive():
+            time.sleep(0.01)
         time.sleep(hold)
         fast_version = commit_groups(path, fast_groups, properties)
         thread.join()

@@ -124,10 +124,13 @@ def run_committer(
     resolve: Resolve | int = Resolve.MERGE,
     retry_limit: int = 1,
     attempts: int = 1,
+    read_version: int = LATEST,
 ) -> list[CommitOutcome]:
-    """``commits`` sequential appends of one committer (see ``append_rows``)."""
+    """``commits`` sequential appends of one committer (see ``append_rows``); the first reads
+    ``read_version``, the others the latest."""
     return [
-        append_rows(base_path, properties, committer, c, num_rows, resolve, retry_limit, attempts)
+        append_rows(base_path, properties, committer, c, num_rows, resolve, retry_limit, attempts,
+                    read_version if c == 0 else LATEST)  # fmt: skip
         for c in range(commits)
     ]
 
@@ -141,16 +144,21 @@ def run_concurrent(
     resolve: Resolve | int = Resolve.MERGE,
     retry_limit: int = 1,
     attempts: int = 1,
+    read_version: int = LATEST,
 ) -> tuple[list[CommitOutcome], float]:
     """``committers`` threads, each running ``run_committer``; all outcomes and the wall time.
 
-    The threads start together (a barrier), so their commits race on the same versions.
+    The threads start together (a barrier), so their commits race on the same versions. Whether two
+    of them overlap is up to the scheduler (a loaded machine may run them one after the other); with
+    ``read_version`` every committer's first transaction reads that version, so all but the first to
+    land conflict, whatever the timing.
     """
     barrier = threading.Barrier(committers)
 
     def one(i: int) -> list[CommitOutcome]:
         barrier.wait()
-        return run_committer(base_path, properties, i, commits, num_rows, resolve, retry_limit, attempts)
+        return run_committer(base_path, properties, i, commits, num_rows, resolve, retry_limit, attempts,
+                             read_version)  # fmt: skip
 
     start = time.perf_counter()
     with ThreadPoolExecutor(committers) as pool:
