@@ -297,10 +297,20 @@ def test_directory_below_an_object(remote):
 
 
 def test_missing_bucket_names_the_bucket(remote):
-    props = loon.Properties(remote.emulator.properties(bucket="no-such-bucket-loon"))
-    code, msg = code_of(lambda: loon.commit_groups("ds", loon.write_dataset("ds", table(5), props), props))
-    assert code == 104, msg
-    assert "no-such-bucket-loon" in msg and remote.emulator.address in msg
+    """A missing bucket is code 104 naming it on every path, never an empty store."""
+    bucket = "no-such-bucket-loon"
+    props = loon.Properties(remote.emulator.properties(bucket=bucket))
+    calls = {
+        "writer": lambda: loon.write_dataset("ds", table(5), props),
+        "reader": lambda: loon.read_dataset("ds", data.SCHEMA, props),
+        "latest version": lambda: loon.latest_version("ds", props),
+        "transaction begin": lambda: loon.Transaction("ds", props),
+        "filesystem": lambda: loon.Filesystem(props),
+    }
+    for what, call in calls.items():
+        code, msg = code_of(call)
+        assert code == 104, f"{what}: {msg}"
+        assert bucket in msg and remote.emulator.address in msg, f"{what}: {msg}"
 
 
 def test_unreachable_endpoint_fails_within_the_timeout(remote):
@@ -405,3 +415,68 @@ def test_process_exits_cleanly_with_readers_open(remote):
         done = subprocess.run([sys.executable, "-c", EXIT_WITH_OPEN_READERS, json.dumps(dict(remote.props)), ds],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and done.stdout.strip() == "open", done.stderr[-2000:]
+
+
+# ---- incomplete multipart uploads -----------------------------------------------------------
+
+
+def incomplete_uploads(emu, prefix: str) -> list[str]:
+    """Keys of the multipart uploads started under ``prefix`` and neither completed nor aborted."""
+    import urllib.request
+    import xml.etree.ElementTree as ET
+
+    with urllib.request.urlopen(f"{emu.endpoint}/{emu.bucket}?uploads&prefix={prefix}") as r:
+        root = ET.fromstring(r.read())
+    return [el.text for el in root.iter() if el.tag.endswith("}Key") or el.tag == "Key"]
+
+
+OPEN_WRITERS_AT_EXIT = """
+import atexit, json, os, sys
+import pyarrow as pa
+import loon
+from loon.suite import data
+props, prefix, hook = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+if hook == "off":
+    atexit.unregister(loon._exit.abort_open_writers)
+fs = loon.Filesystem(props)
+w = fs.open_writer(prefix + "/file.bin")
+w.write(os.urandom(22 << 20))  # two 10 MiB parts uploaded, the rest buffered
+table = pa.Table.from_batches([data.make_batch(200000)])
+writer = loon.Writer(prefix + "/ds", table.schema, props)
+writer.write(table)
+writer.flush()
+print("open", flush=True)
+# exit with both writers open and their multipart uploads in progress
+"""
+
+
+def run_open_writers_child(emu, prefix: str, hook: str) -> None:
+    import json
+
+    props = {**emu.properties(), "fs.multi_part_upload_size": str(10 << 20)}
+    assert incomplete_uploads(emu, prefix) == []
+    done = subprocess.run([sys.executable, "-c", OPEN_WRITERS_AT_EXIT, json.dumps(props), prefix, hook],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "open", done.stderr[-2000:]
+
+
+def test_open_writers_are_aborted_at_exit(emulator_pool):
+    """A process exiting with writers open aborts their multipart uploads: no parts are left behind."""
+    emu = emulator_pool("moto")
+    prefix = f"t-exit-abort-{time.monotonic_ns()}"
+    run_open_writers_child(emu, prefix, "on")
+    assert incomplete_uploads(emu, prefix) == []
+    with loon.Filesystem(emu.properties()) as fs:
+        assert fs.list_files(prefix) == []  # and nothing was published
+
+
+def test_exit_after_the_s3_library_is_finalized_does_not_hang(emulator_pool):
+    """Without the exit hook, pyarrow finalizes the AWS SDK before the writers are collected: they
+    cannot abort any more, and must not wait forever for their part uploads either (they did).
+    Their uploads stay on the bucket, as after a SIGKILL, until a lifecycle rule removes them."""
+    emu = emulator_pool("moto")
+    prefix = f"t-exit-finalized-{time.monotonic_ns()}"
+    run_open_writers_child(emu, prefix, "off")
+    assert len(incomplete_uploads(emu, prefix)) == 2
+    with loon.Filesystem(emu.properties()) as fs:
+        assert fs.list_files(prefix) == []

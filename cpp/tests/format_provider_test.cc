@@ -183,6 +183,49 @@ int Open(void*, const LoonFormatLocation* location, int64_t fragment_id, const c
   return 0;
 }
 
+// Random access: rows[] of the file, `name` as string_view; g_take_rows records what was asked.
+std::atomic<int> g_takes{0};
+std::mutex g_take_mu;
+std::vector<int64_t> g_take_rows;
+
+int Take(void*, const LoonFormatLocation* location, int64_t fragment_id, const char* const* columns,
+         size_t num_columns, const int64_t* rows, size_t num_rows, const LoonProperties*,
+         struct ArrowArrayStream* out, LoonFormatSink* sink) {
+  ++g_takes;
+  int64_t offset = 0, total = 0;
+  if (int rc = Locate(location, fragment_id, &offset, &total, sink); rc != 0) return rc;
+  {
+    std::lock_guard<std::mutex> lock(g_take_mu);
+    g_take_rows.insert(g_take_rows.end(), rows, rows + num_rows);
+  }
+  size_t n = g_mode == kEndsEarly ? num_rows - 1 : num_rows;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> pieces;
+  for (size_t i = 0; i < n; ++i) {
+    if (rows[i] < 0 || rows[i] >= total) {
+      loon_format_sink_set_error(sink, "take: row out of bounds");
+      return 1;
+    }
+    auto one = TestBatch(offset + rows[i], 1);
+    arrow::FieldVector fields;
+    arrow::ArrayVector arrays;
+    for (size_t c = 0; c < num_columns; ++c) {
+      auto array = one->GetColumnByName(columns[c]);
+      if (!array) continue;
+      if (std::string(columns[c]) == "name") array = arrow::compute::Cast(*array, arrow::utf8_view()).ValueOrDie();
+      fields.push_back(arrow::field(columns[c], array->type()));
+      arrays.push_back(array);
+    }
+    pieces.push_back(arrow::RecordBatch::Make(arrow::schema(fields), 1, arrays));
+  }
+  if (pieces.empty()) {  // an empty stream (ends before the one row asked)
+    auto empty = arrow::schema({arrow::field("id", arrow::int64())});
+    auto reader = arrow::RecordBatchReader::Make({}, empty).ValueOrDie();
+    return arrow::ExportRecordBatchReader(reader, out).ok() ? 0 : 3;
+  }
+  auto reader = arrow::RecordBatchReader::Make(pieces, pieces[0]->schema()).ValueOrDie();
+  return arrow::ExportRecordBatchReader(reader, out).ok() ? 0 : 3;
+}
+
 void Release(void*) { ++g_releases; }
 
 char kSynth[] = "synth";
@@ -628,6 +671,54 @@ void TestMisbehavingProviders() {
   loon_reader_destroy(reader);
 }
 
+// A provider with take(): a take asks it for exactly the distinct rows of each chunk (ascending,
+// file-relative) instead of streaming spans, and the engine returns them in the order asked; a
+// take stream with a row missing fails with the provider's file named.
+void TestProviderTake() {
+  LoonFormatProvider p = Callbacks(kSynth);
+  p.take = Take;
+  CHECK_OK(loon_format_provider_register("synthtake", &p));
+  Props props(With(Base(), {{"reader.logical_chunk_rows", "7"}}));
+  Groups groups({{{"id", "name", "value", "vec"},
+                  "synthtake",
+                  {{Uri("synth/a.syn"), 0, 23}, {Uri("synth/b.syn"), -1, -1}, {Uri("synth/c.syn"), 2, 17}}}});
+  LoonReaderHandle reader = NewReader(&groups.c, TestSchema(), props);
+  auto expected = SynthExpected();
+  std::vector<int64_t> rows = {37, 0, 22, 23, 6, 6, 30, 1};  // any order, a repeat, across files
+  int opens_before = g_opens.load();
+  g_take_rows.clear();
+  struct ArrowArray* arrays = nullptr;
+  size_t n = 0;
+  struct ArrowSchema schema;
+  CHECK_OK(loon_take(reader, rows.data(), rows.size(), 2, nullptr, 0, &arrays, &n, &schema));
+  if (n == 1) {
+    auto s = arrow::ImportSchema(&schema).ValueOrDie();
+    auto batch = arrow::ImportRecordBatch(&arrays[0], s).ValueOrDie();
+    arrow::Int64Builder idx;
+    (void)idx.AppendValues(rows);
+    auto want = arrow::compute::Take(expected, idx.Finish().ValueOrDie()).ValueOrDie().table();
+    CHECK(arrow::Table::FromRecordBatches({batch}).ValueOrDie()->Equals(*want->CombineChunks().ValueOrDie()));
+  } else {
+    CHECK(false);
+  }
+  loon_free_chunk_arrays(arrays, n);
+  CHECK_EQ(g_opens.load(), opens_before);  // no span streams
+  {
+    // File-relative rows of a.syn (0, 1, 6, 22) and c.syn (range from 2: 23 -> 2, 30 -> 9, 37 -> 16).
+    std::lock_guard<std::mutex> lock(g_take_mu);
+    std::multiset<int64_t> asked(g_take_rows.begin(), g_take_rows.end());
+    CHECK(asked == (std::multiset<int64_t>{0, 1, 6, 22, 2, 9, 16}));
+  }
+  g_mode = kEndsEarly;
+  LoonFFIResult r = loon_take(reader, rows.data(), rows.size(), 1, nullptr, 0, &arrays, &n, nullptr);
+  CHECK_EQ(r.err_code, 3);
+  CHECK(r.message != nullptr && std::string(r.message).find("ended after") != std::string::npos);
+  loon_ffi_free_result(&r);
+  g_mode = kOk;
+  loon_reader_destroy(reader);
+  CHECK_OK(loon_format_provider_unregister("synthtake", nullptr));
+}
+
 // A provider without list(): explore lists the directory's regular files itself (as for Parquet).
 void TestEngineListing() {
   Props props(Base());
@@ -812,6 +903,7 @@ int main() {
   TestReads();
   TestMixedFormats();
   TestMisbehavingProviders();
+  TestProviderTake();
   TestEngineListing();
   TestObjectStoreLocations();
   TestConcurrentReplacement();

@@ -325,6 +325,9 @@ int (*open_stream)(void* private_data, const LoonFormatLocation* location, int64
 const char* const* columns,
 size_t num_columns, int64_t start, int64_t end, const LoonProperties* properties,
 struct ArrowArrayStream* out_stream, LoonFormatSink* sink);
+int (*take)(void* private_data, const LoonFormatLocation* location, int64_t fragment_id,
+const char* const* columns, size_t num_columns, const int64_t* rows, size_t num_rows,
+const LoonProperties* properties, struct ArrowArrayStream* out_stream, LoonFormatSink* sink);
 void (*release)(void* private_data);
 } LoonFormatProvider;
 LoonFFIResult loon_format_provider_register(const char* format, const LoonFormatProvider* provider);

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import _exit
 from ._ffi import ffi, library
 from ._handle import FinishedHandle, OwnedHandle
 from .errors import LoonFileNotFoundError, check, engine_text
@@ -219,18 +221,28 @@ class FileWriter(FinishedHandle):
 
     def __init__(self, handle: int):
         self._handle = handle
+        self.call_lock = threading.RLock()  # held by every engine call: the exit hook never destroys mid-call
+        _exit.track(self)  # aborted at interpreter exit if still open (loon._exit says why)
 
     def write(self, data: bytes) -> None:
         if data:  # the C API rejects empty writes
-            check(
-                library().loon_filesystem_writer_write(self._handle, ffi.from_buffer(data), len(data)), "writer_write"
-            )
+            with self.call_lock:
+                check(
+                    library().loon_filesystem_writer_write(self._handle, ffi.from_buffer(data), len(data)),
+                    "writer_write",
+                )
 
     def flush(self) -> None:
-        check(library().loon_filesystem_writer_flush(self._handle), "loon_filesystem_writer_flush")
+        with self.call_lock:
+            check(library().loon_filesystem_writer_flush(self._handle), "loon_filesystem_writer_flush")
 
     def close(self) -> None:
-        check(library().loon_filesystem_writer_close(self._handle), "loon_filesystem_writer_close")
+        with self.call_lock:
+            check(library().loon_filesystem_writer_close(self._handle), "loon_filesystem_writer_close")
+
+    def destroy(self) -> None:
+        with self.call_lock:
+            super().destroy()
 
     def _finish_on_exit(self) -> None:
         self.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
 
+from . import _exit
 from ._ffi import ffi, library
 from ._handle import FinishedHandle
 from .arrow_c import exported_batch, exported_schema
@@ -35,10 +37,12 @@ class Writer(FinishedHandle):
         self.column_groups: ColumnGroups | None = None
         self.bytes_written = 0
         self.rows_written = 0
+        self.call_lock = threading.RLock()  # held by every engine call: the exit hook never destroys mid-call
         handle = ffi.new("LoonWriterHandle*")
         with self.properties.as_c() as c_props, exported_schema(schema) as c_schema:
             check(library().loon_writer_new(base_path.encode(), c_schema, c_props, handle), "loon_writer_new")
         self._handle = handle[0]
+        _exit.track(self)  # aborted at interpreter exit if still open (loon._exit says why)
 
     @property
     def handle(self) -> int:
@@ -49,13 +53,14 @@ class Writer(FinishedHandle):
         """Writes a batch, or every batch of a table, in order."""
         batches = data.to_batches() if isinstance(data, pa.Table) else [data]
         for batch in batches:
-            with exported_batch(batch) as c_array:
+            with exported_batch(batch) as c_array, self.call_lock:
                 check(library().loon_writer_write(self._handle, c_array), "loon_writer_write")
             self.bytes_written += batch.nbytes
             self.rows_written += batch.num_rows
 
     def flush(self) -> None:
-        check(library().loon_writer_flush(self._handle), "loon_writer_flush")
+        with self.call_lock:
+            check(library().loon_writer_flush(self._handle), "loon_writer_flush")
 
     def close(self, metadata: Mapping[str, str] | None = None) -> ColumnGroups:
         """Finishes all files and returns their column groups (to be committed by a Transaction)."""
@@ -65,13 +70,19 @@ class Writer(FinishedHandle):
         c_keys = ffi.new("char*[]", keys) if keys else ffi.NULL
         c_values = ffi.new("char*[]", values) if values else ffi.NULL
         out = ffi.new("LoonColumnGroups**")
-        check(library().loon_writer_close(self._handle, c_keys, c_values, len(metadata), out), "loon_writer_close")
+        with self.call_lock:
+            check(library().loon_writer_close(self._handle, c_keys, c_values, len(metadata), out), "loon_writer_close")
         try:
             self.column_groups = ColumnGroups.from_c(out[0])
         finally:
             library().loon_column_groups_destroy(out[0])
         self.destroy()
         return self.column_groups
+
+    def destroy(self) -> None:
+        """Frees the writer (abandoning unclosed data); safe to call more than once."""
+        with self.call_lock:
+            super().destroy()
 
     def _finish_on_exit(self) -> None:
         if self._handle:

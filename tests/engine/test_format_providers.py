@@ -128,6 +128,49 @@ def test_python_provider_reads_from_engine_threads(props, files, jsonrows):
     assert jsonrows.threads - {threading.get_ident()}, "no callback came from an engine worker thread"
 
 
+class TakingProvider(JsonRowsProvider):
+    """JsonRowsProvider with random access; ``taken`` records the rows each take asked for."""
+
+    def __init__(self, fail: str = ""):
+        super().__init__(fail)
+        self.taken: list[list[int]] = []
+        self.opened = 0
+
+    def open(self, location, fragment_id, columns, start, end, properties):
+        self.opened += 1
+        return super().open(location, fragment_id, columns, start, end, properties)
+
+    def take(self, location, fragment_id, columns, rows, properties):
+        self._seen()
+        self.taken.append(list(rows))
+        spec = self._spec(location)
+        table = data.make_table(spec["rows"], offset=spec["offset"]).select(list(columns))
+        if self.fail == "short":
+            rows = rows[:-1]
+        return table.take(pa.array(rows, pa.int64()))
+
+
+@pytest.mark.parametrize("fail", ["", "short"])
+def test_python_provider_take_gets_only_the_rows_asked(props, files, our_engine, fail):
+    provider = TakingProvider(fail)
+    formats.register("jsonrows", provider)
+    try:
+        groups, ext_props = _import(props)
+        with loon.Reader(groups, data.SCHEMA, properties=ext_props.merged({"reader.logical_chunk_rows": 20})) as reader:
+            rows = [64, 3, 3, 41, 0, 17]  # any order, a repeat, both files
+            if fail:
+                with pytest.raises(loon.LoonError, match="ended after") as err:
+                    reader.take(rows)
+                assert err.value.code == 3
+                return
+            assert reader.take(rows, parallelism=2).equals(files.take(rows))
+        assert provider.opened == 0
+        # Per chunk of 20 rows, the distinct rows, ascending, relative to their file (c.json starts at id 40).
+        assert sorted(provider.taken) == [[0, 3, 17], [1], [24]]
+    finally:
+        formats.unregister("jsonrows")
+
+
 @pytest.mark.parametrize(
     ("fail", "needle"),
     [

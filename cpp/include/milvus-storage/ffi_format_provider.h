@@ -67,7 +67,7 @@
 extern "C" {
 #endif
 
-#define LOON_FORMAT_PROVIDER_ABI_VERSION 2
+#define LOON_FORMAT_PROVIDER_ABI_VERSION 3
 
 /* Failure codes a callback may return to choose the engine's error code; any other non-zero
  * value is reported as 3. */
@@ -118,6 +118,14 @@ typedef struct LoonFormatProvider {
                      const char* const* columns,
                      size_t num_columns, int64_t start, int64_t end, const LoonProperties* properties,
                      struct ArrowArrayStream* out_stream, LoonFormatSink* sink);
+
+  /* Random access, optional (may be NULL): a stream over exactly `num_rows` rows of one file or
+   * fragment, `rows[i]` (row numbers after deletions; ascending, no repeats) in that order, holding
+   * the named columns. The engine takes rows with it; without it, a take reads the span from
+   * the lowest to the highest row asked of each chunk through open_stream. */
+  int (*take)(void* private_data, const LoonFormatLocation* location, int64_t fragment_id,
+              const char* const* columns, size_t num_columns, const int64_t* rows, size_t num_rows,
+              const LoonProperties* properties, struct ArrowArrayStream* out_stream, LoonFormatSink* sink);
 
   /* Called once when the engine is done with this registration; may be NULL. */
   void (*release)(void* private_data);

@@ -91,14 +91,13 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> Conform(const std::shared_ptr
   return arrow::RecordBatch::Make(arrow::schema(fields), batch->num_rows(), std::move(arrays));
 }
 
-// Rows [start, end) of one file through the provider's stream, checked and conformed.
-arrow::Result<std::shared_ptr<arrow::Table>> ReadRange(const ProviderGroup& pg, const ProviderFile& file,
-                                                       int64_t start, int64_t end,
-                                                       const std::vector<std::string>& columns,
-                                                       const arrow::Schema& logical) {
-  ARROW_ASSIGN_OR_RAISE(auto reader,
-                        pg.provider->Open(file.location, file.fragment_id, columns, start, end, pg.props));
-  const int64_t want = end - start;
+// Exactly `want` rows of `reader` (a provider stream of `file`; `asked` says which, for messages),
+// each batch checked and conformed; the reader is closed.
+arrow::Result<std::shared_ptr<arrow::Table>> Drain(const ProviderGroup& pg, const ProviderFile& file,
+                                                   const std::shared_ptr<arrow::RecordBatchReader>& reader,
+                                                   int64_t want, const std::string& asked,
+                                                   const std::vector<std::string>& columns,
+                                                   const arrow::Schema& logical) {
   int64_t got = 0;
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
   while (got < want) {
@@ -112,15 +111,13 @@ arrow::Result<std::shared_ptr<arrow::Table>> ReadRange(const ProviderGroup& pg, 
     if (batch == nullptr) {
       (void)reader->Close();
       return CodedError(kArrow, "the stream of " + Describe(file) + " ended after " + std::to_string(got) + " of " +
-                                    std::to_string(want) + " rows (rows [" + std::to_string(start) + ", " +
-                                    std::to_string(end) + ") asked)");
+                                    std::to_string(want) + " rows (" + asked + " asked)");
     }
     got += batch->num_rows();
     if (got > want) {
       (void)reader->Close();
       return CodedError(kArrow, "the stream of " + Describe(file) + " yielded more than the " +
-                                    std::to_string(want) + " rows asked (rows [" + std::to_string(start) + ", " +
-                                    std::to_string(end) + "))");
+                                    std::to_string(want) + " rows asked (" + asked + ")");
     }
     auto conformed = Conform(batch, columns, logical, file);
     if (!conformed.ok()) {
@@ -139,6 +136,28 @@ arrow::Result<std::shared_ptr<arrow::Table>> ReadRange(const ProviderGroup& pg, 
     return arrow::Table::MakeEmpty(arrow::schema(fields));
   }
   return arrow::Table::FromRecordBatches(batches[0]->schema(), batches);
+}
+
+// Rows [start, end) of one file through the provider's stream, checked and conformed.
+arrow::Result<std::shared_ptr<arrow::Table>> ReadRange(const ProviderGroup& pg, const ProviderFile& file,
+                                                       int64_t start, int64_t end,
+                                                       const std::vector<std::string>& columns,
+                                                       const arrow::Schema& logical) {
+  ARROW_ASSIGN_OR_RAISE(auto reader,
+                        pg.provider->Open(file.location, file.fragment_id, columns, start, end, pg.props));
+  std::string asked = "rows [" + std::to_string(start) + ", " + std::to_string(end) + ")";
+  return Drain(pg, file, reader, end - start, asked, columns, logical);
+}
+
+// `rows` (ascending, unique) of one file through the provider's take, checked and conformed.
+arrow::Result<std::shared_ptr<arrow::Table>> TakeRows(const ProviderGroup& pg, const ProviderFile& file,
+                                                      const std::vector<int64_t>& rows,
+                                                      const std::vector<std::string>& columns,
+                                                      const arrow::Schema& logical) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, pg.provider->Take(file.location, file.fragment_id, columns, rows, pg.props));
+  std::string asked = std::to_string(rows.size()) + " rows from row " + std::to_string(rows.front()) + " to " +
+                      std::to_string(rows.back());
+  return Drain(pg, file, reader, static_cast<int64_t>(rows.size()), asked, columns, logical);
 }
 
 }  // namespace
@@ -239,11 +258,25 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderRows(const GroupL
   auto [lo, hi] = std::minmax_element(local.begin(), local.end());
   if (local.empty() || *lo < 0 || *hi >= c.rows) return arrow::Status::Invalid("take: row outside chunk ", chunk);
   const ProviderGroup& pg = *layout.provider;
-  ARROW_ASSIGN_OR_RAISE(auto table, ReadRange(pg, pg.files[c.file], c.skip + *lo, c.skip + *hi + 1, columns, logical));
-  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   arrow::Int64Builder indices;
   ARROW_RETURN_NOT_OK(indices.Reserve(static_cast<int64_t>(local.size())));
-  for (int64_t row : local) indices.UnsafeAppend(row - *lo);
+  std::shared_ptr<arrow::Table> table;
+  if (pg.provider->takes()) {
+    // The provider's random access: only the distinct rows asked, then put in the order asked.
+    std::vector<int64_t> distinct(local.begin(), local.end());
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    std::vector<int64_t> in_file(distinct.size());
+    for (size_t i = 0; i < distinct.size(); ++i) in_file[i] = c.skip + distinct[i];
+    ARROW_ASSIGN_OR_RAISE(table, TakeRows(pg, pg.files[c.file], in_file, columns, logical));
+    for (int64_t row : local) {
+      indices.UnsafeAppend(std::lower_bound(distinct.begin(), distinct.end(), row) - distinct.begin());
+    }
+  } else {
+    ARROW_ASSIGN_OR_RAISE(table, ReadRange(pg, pg.files[c.file], c.skip + *lo, c.skip + *hi + 1, columns, logical));
+    for (int64_t row : local) indices.UnsafeAppend(row - *lo);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   ARROW_ASSIGN_OR_RAISE(auto idx, indices.Finish());
   ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(batch, idx));
   return taken.record_batch();

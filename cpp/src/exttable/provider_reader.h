@@ -46,7 +46,8 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadProviderChun
     const arrow::Schema& logical);
 
 // The rows `local` (chunk-relative, any order, duplicates allowed) of one chunk, in that order:
-// one stream over the span from the first to the last row asked.
+// the provider's take of the distinct rows when it has one, else one stream over the span from the
+// lowest to the highest row asked.
 arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderRows(const GroupLayout& layout, size_t chunk,
                                                                     const std::vector<int64_t>& local,
                                                                     const std::vector<std::string>& columns,

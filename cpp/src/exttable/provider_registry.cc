@@ -160,14 +160,41 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Open(co
                                   &stream, &sink);
   std::string what = "open rows [" + std::to_string(start) + ", " + std::to_string(end) + ") of " +
                      Target(location, fragment_id);
+  return ImportStream(rc, &stream, sink, what);
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Take(const ProviderLocation& location,
+                                                                              int64_t fragment_id,
+                                                                              const std::vector<std::string>& columns,
+                                                                              const std::vector<int64_t>& rows,
+                                                                              const Properties& props) const {
+  if (callbacks_.take == nullptr) return arrow::Status::Invalid("format provider '", format_, "' has no take()");
+  LoonFormatSink sink;
+  CProperties c_props(props);
+  CLocation c_location(location);
+  std::vector<const char*> names;
+  for (const auto& c : columns) names.push_back(c.c_str());
+  struct ArrowArrayStream stream {};
+  stream.release = nullptr;
+  int rc = callbacks_.take(callbacks_.private_data, c_location.get(), fragment_id,
+                           names.empty() ? nullptr : names.data(), names.size(), rows.data(), rows.size(),
+                           c_props.get(), &stream, &sink);
+  std::string what = "take " + std::to_string(rows.size()) + " rows of " + Target(location, fragment_id);
+  return ImportStream(rc, &stream, sink, what);
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::ImportStream(int rc,
+                                                                                      struct ArrowArrayStream* stream,
+                                                                                      const LoonFormatSink& sink,
+                                                                                      const std::string& what) const {
   if (rc != 0) {
-    if (stream.release != nullptr) stream.release(&stream);
+    if (stream->release != nullptr) stream->release(stream);
     return CallbackFailure(format_, what, rc, sink);
   }
-  if (stream.release == nullptr) {
+  if (stream->release == nullptr) {
     return CodedError(kArrow, "format provider '" + format_ + "' returned no stream to " + what);
   }
-  auto reader = arrow::ImportRecordBatchReader(&stream);  // takes ownership, also on failure
+  auto reader = arrow::ImportRecordBatchReader(stream);  // takes ownership, also on failure
   if (!reader.ok()) {
     return CodedError(kArrow, "format provider '" + format_ + "' returned an invalid stream to " + what + ": " +
                                   reader.status().message());

@@ -48,8 +48,19 @@ class FormatProvider {
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Open(const ProviderLocation& location, int64_t fragment_id,
                                                                 const std::vector<std::string>& columns, int64_t start,
                                                                 int64_t end, const Properties& props) const;
+  // Whether the provider has random access (take); otherwise Take is not called.
+  bool takes() const { return callbacks_.take != nullptr; }
+  // The provider's stream over `rows` (ascending, unique) of one file or fragment (unchecked).
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Take(const ProviderLocation& location, int64_t fragment_id,
+                                                                const std::vector<std::string>& columns,
+                                                                const std::vector<int64_t>& rows,
+                                                                const Properties& props) const;
 
  private:
+  // The engine's reader of a stream a callback returned with `rc` (`what`: for messages).
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> ImportStream(int rc, struct ArrowArrayStream* stream,
+                                                                        const LoonFormatSink& sink,
+                                                                        const std::string& what) const;
   std::string format_;
   LoonFormatProvider callbacks_;
 };

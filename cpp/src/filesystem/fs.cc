@@ -534,7 +534,7 @@ arrow::Result<std::shared_ptr<LoonFileSystem>> GetRemoteFileSystem(const Propert
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (auto fs = CacheLookup(cache, key)) return fs;
   }
-  // Built outside the lock (no request is sent); a concurrent twin of the same key is dropped.
+  // Built outside the lock (it probes the endpoint and bucket); a concurrent twin of the same key is dropped.
   ARROW_ASSIGN_OR_RAISE(RemoteConfig config, ParseRemoteConfig(props));
   ARROW_ASSIGN_OR_RAISE(auto made, MakeObjectStoreFileSystem(config));
   std::lock_guard<std::mutex> lock(cache.mutex);

@@ -1,10 +1,13 @@
 #include "filesystem/object_store.h"
 
 #include <arrow/buffer_builder.h>
+#include <arrow/filesystem/s3fs.h>
 #include <arrow/util/io_util.h>
 
 #include <cerrno>
 #include <initializer_list>
+#include <mutex>
+#include <vector>
 
 #include "common/status.h"
 #include "filesystem/backends.h"
@@ -62,6 +65,14 @@ int Classify(const std::string& m) {
   return 0;
 }
 
+// Holds `stream` until the process ends, never destroying it (reachable, so not a leak report).
+void KeepForever(std::shared_ptr<arrow::io::OutputStream> stream) {
+  static auto* kept = new std::vector<std::shared_ptr<arrow::io::OutputStream>>();
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  kept->push_back(std::move(stream));
+}
+
 // Output stream of an object-store upload: error codes, and on S3 exact part sizes, the s3fs.*
 // fault points and the multipart metrics.
 class ObjectOutputStream : public arrow::io::OutputStream {
@@ -73,9 +84,10 @@ class ObjectOutputStream : public arrow::io::OutputStream {
   }
 
   // Arrow's streams complete their upload when destroyed open; a stream dropped without Close()
-  // (or after a failure) must not publish a partial object.
+  // (or after a failure) must not publish a partial object: it is aborted (on S3 the multipart
+  // upload and its parts are deleted).
   ~ObjectOutputStream() override {
-    if (!closed_) (void)raw_->Abort();
+    if (!closed_) (void)AbortRaw();
   }
 
   arrow::Status Write(const void* data, int64_t nbytes) override {
@@ -106,7 +118,7 @@ class ObjectOutputStream : public arrow::io::OutputStream {
 
   arrow::Status Abort() override {
     closed_ = true;
-    return raw_->Abort();
+    return AbortRaw();
   }
   arrow::Result<int64_t> Tell() const override {
     if (s3_) return position_;
@@ -117,13 +129,25 @@ class ObjectOutputStream : public arrow::io::OutputStream {
  private:
   arrow::Status Map(arrow::Status st) const { return MapRemoteError(*config_, std::move(st)); }
 
+  // Once the AWS SDK is finalized (process exit, possibly by another library's exit handler)
+  // Abort fails, and the raw stream's destructor would then wait forever for its background part
+  // uploads: the stream is kept alive instead, and the incomplete upload stays on the store
+  // (README: the bucket's AbortIncompleteMultipartUpload rule removes it).
+  arrow::Status AbortRaw() {
+    if (s3_ && arrow::fs::IsS3Finalized()) {
+      KeepForever(raw_);
+      return arrow::Status::Invalid("the S3 client library is finalized: the upload is left incomplete");
+    }
+    return raw_->Abort();
+  }
+
   // A failure aborts the upload: the stream is finished and nothing gets published.
   arrow::Status Guard(arrow::Status st) {
     if (!st.ok() && !closed_) {
       closed_ = true;
       failed_ = true;
       failure_ = st;
-      (void)raw_->Abort();
+      (void)AbortRaw();
     }
     return st;
   }
@@ -380,6 +404,20 @@ arrow::Status ObjectStoreFileSystem::EnsureBucket() {
   return arrow::Status::OK();
 }
 
+// Without this check a missing bucket would read as an empty store: listings come back empty,
+// every key "does not exist" and a dataset has no version. Only the store's "no such bucket"
+// fails here; when the check itself fails (credentials that may use objects but not look at the
+// bucket, an unreachable endpoint) the operations report their own errors, with their context.
+arrow::Status ObjectStoreFileSystem::CheckBucket() {
+  auto info = store_fs_->GetFileInfo(config_->bucket);
+  if (!info.ok()) return arrow::Status::OK();
+  if (info->type() == arrow::fs::FileType::NotFound) {
+    return CodedError(kAwsNotFound, "bucket '" + config_->bucket + "' does not exist [" + config_->Describe() + "]");
+  }
+  bucket_seen_.store(true);
+  return arrow::Status::OK();
+}
+
 arrow::Status ObjectStoreFileSystem::CreateDir(const std::string& path, bool recursive) {
   ARROW_RETURN_NOT_OK(EnsureBucket());
   return LoonFileSystem::CreateDir(path, recursive);
@@ -390,7 +428,9 @@ arrow::Result<std::shared_ptr<LoonFileSystem>> MakeObjectStoreFileSystem(const R
   auto made = MakeArrowFileSystem(c);  // checks the credentials' form (code 7) before any request
   if (!made.ok()) return MapRemoteError(c, made.status());
   if (c.protocol != Protocol::kS3) ARROW_RETURN_NOT_OK(ProbeEndpoint(c));  // S3 has its own timeouts
-  return std::static_pointer_cast<LoonFileSystem>(std::make_shared<ObjectStoreFileSystem>(config, *made));
+  auto fs = std::make_shared<ObjectStoreFileSystem>(config, *made);
+  ARROW_RETURN_NOT_OK(fs->CheckBucket());
+  return std::static_pointer_cast<LoonFileSystem>(fs);
 }
 
 }  // namespace loon::fs

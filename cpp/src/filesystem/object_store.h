@@ -41,6 +41,10 @@ class ObjectStoreFileSystem : public LoonFileSystem {
 
   const RemoteConfig& config() const { return *config_; }
 
+  // Code 104 naming the bucket when it does not exist (MakeObjectStoreFileSystem asks once per
+  // instance, before any operation).
+  arrow::Status CheckBucket();
+
  protected:
   arrow::Status MapError(arrow::Status st) const override;
   std::shared_ptr<arrow::io::OutputStream> AdaptOutput(std::shared_ptr<arrow::io::OutputStream> raw) override;
@@ -59,8 +63,8 @@ class ObjectStoreFileSystem : public LoonFileSystem {
 };
 
 // The object-store filesystem of `c`. GCS and Azure endpoints are probed first (ProbeEndpoint:
-// an unreachable or silent endpoint fails here, bounded by fs.request_timeout_ms); a bad bucket or
-// credential shows at the first operation, with its code.
+// an unreachable or silent endpoint fails here, bounded by fs.request_timeout_ms), then the bucket
+// (CheckBucket: a missing one is code 104 here); a bad credential shows at the first operation.
 arrow::Result<std::shared_ptr<LoonFileSystem>> MakeObjectStoreFileSystem(const RemoteConfig& c);
 
 // Attaches the code of the failure's cause and the store's description to a status from Arrow.

@@ -23,6 +23,7 @@
 #include <limits>
 #include <map>
 
+#include "reader/page_copy.h"
 #include "reader/reader.h"
 
 namespace loon {
@@ -148,25 +149,6 @@ int64_t PageRows(const parquet::OffsetIndex& index, int page, int64_t rg_rows) {
   return end - pages[page].first_row_index;
 }
 
-// Values in each data page of `chunk` (data pages only, no dictionary), from the page headers
-// alone: the data page filter sees each header and skips the page before decompression.
-std::vector<int32_t> PageValueCounts(const std::shared_ptr<arrow::Buffer>& chunk, parquet::Compression::type codec,
-                                     const parquet::ColumnDescriptor& descr,
-                                     std::vector<std::optional<int32_t>>* page_rows) {
-  std::vector<int32_t> counts;
-  parquet::ReaderProperties props;
-  auto pages = parquet::PageReader::Open(std::make_shared<arrow::io::BufferReader>(chunk),
-                                         std::numeric_limits<int64_t>::max(), codec, props, descr);
-  pages->set_data_page_filter([&](const parquet::DataPageStats& stats) {
-    counts.push_back(stats.num_values);
-    page_rows->push_back(stats.num_rows);
-    return true;
-  });
-  while (pages->NextPage() != nullptr) {
-  }
-  return counts;
-}
-
 // The field `name` as a one-field Arrow schema in the footer's key-value metadata, so that Arrow
 // restores its exact type (fixed-size lists, large strings, ...) from the copy.
 arrow::Result<std::shared_ptr<const arrow::KeyValueMetadata>> ArrowSchemaMetadata(
@@ -190,17 +172,28 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
   schema.Init(parquet::schema::GroupNode::Make(md.schema()->group_node()->name(), parquet::Repetition::REQUIRED,
                                                {CloneNode(*TopLevelNode(md, col.leaf))}));
   // The builder records this codec for every chunk of the copy (planning makes sure they agree).
-  auto first_chunk = md.RowGroup(rgs[0])->ColumnChunk(col.leaf);
-  auto writer_props = parquet::WriterProperties::Builder().compression(first_chunk->compression())->build();
+  // ZSTD pages are decompressed into the copy (page_copy.h), which then says UNCOMPRESSED.
+  const parquet::Compression::type codec = md.RowGroup(rgs[0])->ColumnChunk(col.leaf)->compression();
+  const bool decompress = CanDecompressPages(codec);
+  auto writer_props = parquet::WriterProperties::Builder()
+                          .compression(decompress ? parquet::Compression::UNCOMPRESSED : codec)
+                          ->build();
   auto builder = parquet::FileMetaDataBuilder::Make(&schema, writer_props);
 
-  arrow::BufferBuilder out;
+  arrow::BufferBuilder out, raw;
   int64_t copy_size = 4;
   for (size_t k = 0; k < rgs.size(); ++k) {
     const auto& locations = col.index[k]->page_locations();
     auto chunk = md.RowGroup(rgs[k])->ColumnChunk(col.leaf);
-    if (chunk->has_dictionary_page()) copy_size += locations[0].offset - chunk->dictionary_page_offset();
-    for (int p : col.pages[k]) copy_size += locations[p].compressed_page_size;
+    int64_t stored = 0;
+    if (chunk->has_dictionary_page()) stored += locations[0].offset - chunk->dictionary_page_offset();
+    for (int p : col.pages[k]) stored += locations[p].compressed_page_size;
+    // Decompressed, about the chunk's own ratio (the builder grows if that is short).
+    if (decompress && chunk->total_compressed_size() > 0 && chunk->total_uncompressed_size() > 0) {
+      stored = static_cast<int64_t>(static_cast<double>(stored) * chunk->total_uncompressed_size() /
+                                    chunk->total_compressed_size());
+    }
+    copy_size += std::min<int64_t>(stored, 1LL << 30);
   }
   ARROW_RETURN_NOT_OK(out.Reserve(copy_size));
   ARROW_RETURN_NOT_OK(out.Append("PAR1", 4));  // offset 0 would read as "no dictionary page"
@@ -230,34 +223,46 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
     auto chunk = rg->ColumnChunk(col.leaf);
     const auto& locations = col.index[k]->page_locations();
     if (chunk->has_dictionary_page() || pending.dict_offset > 0) flush();
-    if (pending.start < 0) {
-      pending.start = out.length();
-      if (chunk->has_dictionary_page()) {
-        pending.dict_offset = out.length();
-        int64_t len = locations[0].offset - chunk->dictionary_page_offset();
-        ARROW_RETURN_NOT_OK(out.Append(bytes.Get(chunk->dictionary_page_offset(), len)->data(), len));
-      }
-      pending.data_offset = out.length();
+    if (pending.start < 0) pending.start = out.length();
+    // The chunk's dictionary page (if any) and selected pages, as stored, then copied (checked,
+    // decompressed for ZSTD) into the copy.
+    raw.Rewind(0);
+    if (chunk->has_dictionary_page()) {
+      int64_t len = locations[0].offset - chunk->dictionary_page_offset();
+      ARROW_RETURN_NOT_OK(raw.Append(bytes.Get(chunk->dictionary_page_offset(), len)->data(), len));
     }
-    const int64_t pages_offset = out.length();
     for (int p : col.pages[k]) {
-      ARROW_RETURN_NOT_OK(out.Append(bytes.Get(locations[p].offset, locations[p].compressed_page_size)->data(),
+      ARROW_RETURN_NOT_OK(raw.Append(bytes.Get(locations[p].offset, locations[p].compressed_page_size)->data(),
                                      locations[p].compressed_page_size));
       pending.rows += PageRows(*col.index[k], p, rg->num_rows());
     }
+    const int64_t chunk_start = out.length();
+    auto copied = CopyPages(raw.data(), raw.length(), codec, decompress, *descr, &out);
+    if (!copied.ok()) {
+      return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf, ": ",
+                                    copied.status().message());
+    }
+    if (chunk->has_dictionary_page()) {
+      // The dictionary page is the first page copied; the data pages follow it.
+      if (copied->dictionary_bytes <= 0) {
+        return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf,
+                                      ": no dictionary page where the footer says");
+      }
+      pending.dict_offset = chunk_start;
+      pending.data_offset = chunk_start + copied->dictionary_bytes;
+    } else if (pending.data_offset == 0) {
+      pending.data_offset = chunk_start;
+    }
 
     // The page headers must agree with the index: the copy's value count comes from them.
-    std::vector<std::optional<int32_t>> header_rows;
-    auto data_pages = arrow::SliceBuffer(std::make_shared<arrow::Buffer>(out.data(), out.length()), pages_offset,
-                                         out.length() - pages_offset);
-    std::vector<int32_t> counts = PageValueCounts(data_pages, chunk->compression(), *descr, &header_rows);
+    const std::vector<int32_t>& counts = copied->values;
     if (counts.size() != col.pages[k].size()) {
       return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf,
                                     ": offset index does not match the pages");
     }
     for (size_t i = 0; i < counts.size(); ++i) {
       int64_t want = PageRows(*col.index[k], col.pages[k][i], rg->num_rows());
-      int64_t got = flat ? counts[i] : header_rows[i].value_or(want);
+      int64_t got = flat ? counts[i] : copied->rows[i].value_or(want);
       if (got != want) {
         return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf,
                                       ": page holds ", got, " rows, offset index says ", want);
@@ -276,7 +281,7 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
   ARROW_ASSIGN_OR_RAISE(auto copy, out.Finish());
 
   parquet::ReaderProperties reader_props(arrow::default_memory_pool());
-  reader_props.set_page_checksum_verification(true);
+  // CRCs were checked on the stored bytes by CopyPages; decompressed copies carry none.
   parquet::ArrowReaderProperties arrow_props;
   arrow_props.set_use_threads(false);
   parquet::arrow::FileReaderBuilder reader_builder;

@@ -4,6 +4,7 @@
 #include <arrow/array/util.h>
 #include <arrow/compute/api.h>
 #include <arrow/compute/expression.h>
+#include <arrow/filesystem/filesystem.h>
 #include <arrow/io/caching.h>
 #include <arrow/table.h>
 #include <arrow/util/future.h>
@@ -114,6 +115,34 @@ arrow::Status ParallelRead(size_t n, size_t parallelism, const std::function<arr
   return state->first_error;
 }
 
+// Runs each task at once on the calling thread. Local files read through it: Arrow's pre-buffer
+// reads each column chunk with ReadAsync, which by default hands the read to the IO pool and
+// waits (two thread switches per chunk: an id-only scan of 515 row groups switched ~1,200 times).
+// A local pread needs no thread of its own; object stores keep the IO pool (latency, parallelism).
+class InlineExecutor : public arrow::internal::Executor {
+ public:
+  int GetCapacity() override { return 1; }
+
+ protected:
+  arrow::Status SpawnReal(arrow::internal::TaskHints, arrow::internal::FnOnce<void()> task, arrow::StopToken,
+                          StopCallback&&) override {
+    std::move(task)();
+    return arrow::Status::OK();
+  }
+};
+
+// Local disk, possibly under loon's and a sub-tree's wrappers.
+bool IsLocal(const arrow::fs::FileSystem& fs) {
+  if (fs.type_name() == "local") return true;
+  if (const auto* loon_fs = dynamic_cast<const fs::LoonFileSystem*>(&fs)) {
+    return loon_fs->base() && IsLocal(*loon_fs->base());
+  }
+  if (const auto* sub = dynamic_cast<const arrow::fs::SubTreeFileSystem*>(&fs)) {
+    return sub->base_fs() && IsLocal(*sub->base_fs());
+  }
+  return false;
+}
+
 // Bridges parquet's key retriever to the C callback; copies the key at once (the callback owns it).
 class CallbackKeyRetriever : public parquet::DecryptionKeyRetriever {
  public:
@@ -194,6 +223,10 @@ arrow::Result<std::shared_ptr<parquet::arrow::FileReader>> OpenedFile::NewReader
   arrow_props.set_pre_buffer(pre_buffer);
   arrow_props.set_use_threads(use_threads);
   arrow_props.set_cache_options(arrow::io::CacheOptions::LazyDefaults());
+  if (IsLocal(*fs)) {
+    static InlineExecutor inline_io;
+    arrow_props.set_io_context(arrow::io::IOContext(arrow::default_memory_pool(), &inline_io));
+  }
   if (batch_size > 0) arrow_props.set_batch_size(batch_size);
   parquet::arrow::FileReaderBuilder builder;
   // `footer_key` is set only for files encrypted without key metadata (writer.enc.meta empty):
@@ -435,17 +468,26 @@ class GroupPrefetcher {
   struct Unit {
     int file = 0;
     std::vector<size_t> chunks;  // indices into layout->chunks, ascending
+    int64_t bytes = 0;           // estimated decoded bytes of the projected columns
   };
-  using Pieces = std::vector<std::shared_ptr<arrow::RecordBatch>>;  // one batch per chunk of a unit
+  // A unit's rows as batches, each over consecutive group rows from `start` (chunks that follow
+  // each other in the group share one piece: fewer, bigger batches for narrow projections).
+  struct Piece {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    int64_t start = 0;
+  };
+  using Pieces = std::vector<Piece>;
 
   GroupPrefetcher(std::shared_ptr<GroupLayout> layout, std::vector<std::string> columns,
-                  std::shared_ptr<arrow::Schema> logical, std::vector<Unit> units, size_t workers)
+                  std::shared_ptr<arrow::Schema> logical, std::vector<Unit> units, size_t workers,
+                  int64_t max_piece_rows)
       : layout_(std::move(layout)),
         columns_(std::move(columns)),
         logical_(std::move(logical)),
         units_(std::move(units)),
         workers_(std::max<size_t>(1, workers)),
         window_(Window(units_, *layout_, workers_)),
+        max_piece_rows_(std::max<int64_t>(1, max_piece_rows)),
         results_(units_.size()) {}
 
   GroupPrefetcher(const GroupPrefetcher&) = delete;
@@ -467,7 +509,7 @@ class GroupPrefetcher {
     int64_t bytes = 0;
     size_t chunks = 0;
     for (const Unit& unit : units) {
-      for (size_t c : unit.chunks) bytes += std::max<int64_t>(1, layout.chunks[c].memory);
+      bytes += std::max<int64_t>(1, unit.bytes);
       chunks += unit.chunks.size();
     }
     if (units.empty() || chunks == 0) return 2;
@@ -524,11 +566,20 @@ class GroupPrefetcher {
 
   arrow::Result<Pieces> ReadUnit(const Unit& unit, std::shared_ptr<parquet::arrow::FileReader>* reader,
                                  int* reader_file) const {
-    if (layout_->provider) return exttable::ReadProviderChunks(*layout_, unit.chunks, columns_, *logical_);
+    Pieces pieces;
+    if (layout_->provider) {
+      ARROW_ASSIGN_OR_RAISE(auto batches, exttable::ReadProviderChunks(*layout_, unit.chunks, columns_, *logical_));
+      for (size_t i = 0; i < batches.size() && i < unit.chunks.size(); ++i) {
+        pieces.push_back({std::move(batches[i]), layout_->chunks[unit.chunks[i]].group_start});
+      }
+      return pieces;
+    }
     const OpenedFile& file = *layout_->files[unit.file];
+    const std::vector<int> leaves = file.LeafColumns(columns_);
     if (*reader_file != unit.file) {
       reader->reset();
-      ARROW_ASSIGN_OR_RAISE(*reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/true, 0));
+      // Arrow decodes columns in parallel; one leaf column gains nothing but hand-offs.
+      ARROW_ASSIGN_OR_RAISE(*reader, file.NewReader(/*pre_buffer=*/true, /*use_threads=*/leaves.size() > 1, 0));
       *reader_file = unit.file;
     }
     std::vector<int> rgs;
@@ -537,7 +588,7 @@ class GroupPrefetcher {
       rgs.push_back(layout_->chunks[c].row_group);
       rows += layout_->chunks[c].rg_rows;
     }
-    auto read = (*reader)->ReadRowGroups(rgs, file.LeafColumns(columns_));
+    auto read = (*reader)->ReadRowGroups(rgs, leaves);
     if (!read.ok()) {  // e.g. a page CRC mismatch: say which file
       return read.status().WithMessage("cannot read data file '", file.path, "': ", read.status().message());
     }
@@ -546,16 +597,36 @@ class GroupPrefetcher {
       return arrow::Status::IOError("data file '", file.path, "' returned ", table->num_rows(), " rows for ", rows,
                                     " rows of row groups");
     }
-    Pieces pieces;
-    pieces.reserve(unit.chunks.size());
+    // Runs of chunks that follow each other both in the table read and in the group, cut at
+    // about max_piece_rows_ (a piece is combined into one batch: bigger ones would only be copied
+    // to be sliced again).
+    // Columns that came back in several arrays would be copied to merge: then one piece per chunk.
+    bool single = true;
+    for (const auto& column : table->columns()) single = single && column->num_chunks() <= 1;
+    const int64_t piece_rows = single ? max_piece_rows_ : 1;
     int64_t offset = 0;
-    for (size_t c : unit.chunks) {
-      const Chunk& chunk = layout_->chunks[c];
-      // Zero-copy unless a column came back split inside this row group.
-      ARROW_ASSIGN_OR_RAISE(auto batch, table->Slice(offset + chunk.skip, chunk.rows)->CombineChunksToBatch());
+    size_t i = 0;
+    while (i < unit.chunks.size()) {
+      const Chunk& first = layout_->chunks[unit.chunks[i]];
+      int64_t from = offset + first.skip, rows = first.rows;
+      offset += first.rg_rows;
+      size_t j = i + 1;
+      while (j < unit.chunks.size() && rows < piece_rows) {
+        const Chunk& prev = layout_->chunks[unit.chunks[j - 1]];
+        const Chunk& next = layout_->chunks[unit.chunks[j]];
+        if (next.skip != 0 || prev.skip + prev.rows != prev.rg_rows ||
+            next.group_start != prev.group_start + prev.rows) {
+          break;
+        }
+        rows += next.rows;
+        offset += next.rg_rows;
+        ++j;
+      }
+      // Zero-copy unless the run spans columns that came back in several pieces.
+      ARROW_ASSIGN_OR_RAISE(auto batch, table->Slice(from, rows)->CombineChunksToBatch());
       ARROW_ASSIGN_OR_RAISE(batch, Normalize(batch, columns_, *logical_));
-      pieces.push_back(std::move(batch));
-      offset += chunk.rg_rows;
+      pieces.push_back({std::move(batch), first.group_start});
+      i = j;
     }
     return pieces;
   }
@@ -566,6 +637,7 @@ class GroupPrefetcher {
   const std::vector<Unit> units_;
   const size_t workers_;
   const size_t window_;
+  const int64_t max_piece_rows_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -577,13 +649,15 @@ class GroupPrefetcher {
   bool failed_ = false;
 };
 
-// Streams the selected chunks of one group in row order; `cur` never crosses a chunk boundary.
+// Streams the selected chunks of one group in row order; `cur` holds consecutive group rows
+// (one or more whole chunks, see GroupPrefetcher::Piece).
 struct GroupScan {
   std::shared_ptr<GroupLayout> layout;
   std::vector<std::string> columns;
   std::shared_ptr<arrow::Schema> logical;
   std::vector<std::vector<size_t>> file_chunks;  // selected chunks per file
   size_t workers = 2;
+  int64_t max_rows = 8192;  // rows per piece to aim at (the scan's batch size)
 
   std::unique_ptr<GroupPrefetcher> prefetch;
   size_t next_unit = 0;
@@ -592,32 +666,55 @@ struct GroupScan {
   std::shared_ptr<arrow::RecordBatch> cur;
   int64_t cur_start = 0;
 
-  void Plan() {
+  // Share of a file's decoded bytes that the projected columns hold (from its first row group's
+  // uncompressed column sizes): units are sized by what they decode, so a narrow projection reads
+  // many row groups per unit instead of paying a unit's fixed cost for a few KiB.
+  double ProjectedShare(size_t f) const {
+    if (layout->provider || f >= layout->files.size() || !layout->files[f]) return 1.0;
+    const OpenedFile& file = *layout->files[f];
+    try {
+      if (file.metadata->num_row_groups() == 0) return 1.0;
+      auto rg = file.metadata->RowGroup(0);
+      std::vector<int> leaves = file.LeafColumns(columns);
+      int64_t projected = 0, total = 0;
+      for (int c = 0; c < rg->num_columns(); ++c) {
+        int64_t size = std::max<int64_t>(0, rg->ColumnChunk(c)->total_uncompressed_size());
+        total += size;
+        if (std::find(leaves.begin(), leaves.end(), c) != leaves.end()) projected += size;
+      }
+      if (total <= 0 || projected <= 0) return 1.0;
+      return std::min(1.0, static_cast<double>(projected) / static_cast<double>(total));
+    } catch (const std::exception&) {
+      return 1.0;
+    }
+  }
+
+  void Plan(int64_t max_rows) {
     std::vector<GroupPrefetcher::Unit> units;
     for (size_t f = 0; f < file_chunks.size(); ++f) {
-      int64_t bytes = 0;
+      if (file_chunks[f].empty()) continue;
+      const double share = ProjectedShare(f);
       for (size_t c : file_chunks[f]) {
-        if (units.empty() || units.back().file != static_cast<int>(f) || bytes >= kScanUnitBytes) {
-          units.push_back({static_cast<int>(f), {}});
-          bytes = 0;
+        if (units.empty() || units.back().file != static_cast<int>(f) || units.back().bytes >= kScanUnitBytes) {
+          units.push_back({static_cast<int>(f), {}, 0});
         }
         units.back().chunks.push_back(c);
-        bytes += std::max<int64_t>(1, layout->chunks[c].memory);
+        units.back().bytes +=
+            std::max<int64_t>(1, static_cast<int64_t>(share * static_cast<double>(layout->chunks[c].memory)));
       }
     }
     prefetch = std::make_unique<GroupPrefetcher>(layout, columns, logical, std::move(units),
-                                                 std::min(workers, kMaxScanWorkers));
+                                                 std::min(workers, kMaxScanWorkers), max_rows);
   }
 
-  // Loads the next chunk's batch into `cur`; false at the end.
+  // Loads the next piece's batch into `cur`; false at the end.
   arrow::Result<bool> Next() {
-    if (!prefetch) Plan();
+    if (!prefetch) Plan(max_rows);
     while (true) {
       if (next_piece < pieces.size()) {
         LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
-        const GroupPrefetcher::Unit& unit = prefetch->unit(next_unit - 1);
-        cur = std::move(pieces[next_piece]);
-        cur_start = layout->chunks[unit.chunks[next_piece]].group_start;
+        cur = std::move(pieces[next_piece].batch);
+        cur_start = pieces[next_piece].start;
         ++next_piece;
         return true;
       }
@@ -933,6 +1030,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Reader::Scan(const std:
     gs.columns = plan.columns[group_ids[i]];
     gs.logical = st.schema;
     gs.workers = std::max<size_t>(2, parallelism);
+    gs.max_rows = reader->max_rows;
     gs.file_chunks.resize(gs.layout->files.size());
     size_t seg = 0;
     for (size_t ci = 0; ci < gs.layout->chunks.size(); ++ci) {

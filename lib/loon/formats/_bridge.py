@@ -27,7 +27,7 @@ from .._ffi import ffi, library
 from ..arrow_c import ptr_int
 from ..errors import check
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 """LOON_FORMAT_PROVIDER_ABI_VERSION of the header this binding was generated from."""
 
 _NOT_FOUND = 12
@@ -80,6 +80,10 @@ class FormatProvider(Protocol):
     ``list(location, properties) -> Sequence[Entry]`` is optional: the data files directly inside
     directory ``location``, or the fragments of the dataset there. Without it the engine lists
     the directory's regular files itself.
+
+    ``take(location, fragment_id, columns, rows, properties)`` is optional: exactly ``rows``
+    (ascending, distinct row numbers after deletions) of one file or fragment, in that order, as
+    ``open`` returns them. Without it the engine takes rows from spans read through ``open``.
     """
 
     def describe(self, location: Location, fragment_id: int, properties: Mapping[str, str]) -> tuple[int, pa.Schema]:
@@ -211,6 +215,24 @@ def _open_stream(private_data, location, fragment_id, columns, num_columns, star
         return _fail(sink, exc)
 
 
+@ffi.callback(
+    "int(void*, const LoonFormatLocation*, int64_t, const char* const*, size_t, const int64_t*, size_t, "
+    "const LoonProperties*, struct ArrowArrayStream*, LoonFormatSink*)",
+    error=_FAILED,
+    onerror=_on_error,
+)
+def _take(private_data, location, fragment_id, columns, num_columns, rows, num_rows, c_props, out_stream, sink):
+    try:
+        names = [ffi.string(columns[i]).decode() for i in range(num_columns)]
+        wanted = [int(rows[i]) for i in range(num_rows)]
+        provider = _provider(private_data)
+        stream = provider.take(_location(location), int(fragment_id), names, wanted, _properties(c_props))
+        _as_reader(stream)._export_to_c(ptr_int(out_stream))
+        return 0
+    except BaseException as exc:  # noqa: BLE001
+        return _fail(sink, exc)
+
+
 _alive_lock = threading.Lock()
 _alive: dict[int, Any] = {}  # id of a registration's handle -> the handle (keeps the provider alive)
 
@@ -233,6 +255,7 @@ def register(format: str, provider: FormatProvider) -> None:
     c.list = _list if callable(getattr(provider, "list", None)) else ffi.NULL
     c.describe = _describe
     c.open_stream = _open_stream
+    c.take = _take if callable(getattr(provider, "take", None)) else ffi.NULL
     c.release = _release
     try:
         check(library().loon_format_provider_register(format.encode(), c), "loon_format_provider_register")

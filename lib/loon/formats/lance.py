@@ -3,7 +3,8 @@
 A Lance dataset is a directory; explore lists its fragments with their visible row counts
 (deleted rows excluded), recorded as ``<dataset-uri>?fragment_id=<n>`` with the range [0, rows).
 A fragment's rows [start, end) are read with the library's fragment scanner (offset/limit count
-visible rows) as an Arrow stream, or with its random-access take for a few rows.
+visible rows) as an Arrow stream, or with its random-access take for a few rows; the engine's
+takes use that random access directly (``take``).
 
 On object stores the dataset is opened by URI with the engine's storage options (Lance's
 ``storage_options`` take the object_store keys the engine hands over unchanged).
@@ -69,11 +70,15 @@ def _open_remote(location: Location) -> Any:
         raise
 
 
-def _remote_dataset(location: Location) -> Any:
+def _remote_dataset(location: Location, check_version: bool = True) -> Any:
     # A dataset opened earlier is reused while it is still the latest version: one listing of
-    # _versions/ instead of opening it again (a commit after an import is seen at once).
+    # _versions/ instead of opening it again (a commit after an import is seen at once). Reads
+    # (check_version False) reuse the dataset that list/describe checked when the engine opened
+    # the read, without a listing per chunk; its row counts are the ones the engine checks against.
     with _REMOTE_LOCK:
         ds = _REMOTE.get(location)
+    if ds is not None and not check_version:
+        return ds
     if ds is not None:
         try:
             if ds.latest_version == ds.version:
@@ -88,17 +93,17 @@ def _remote_dataset(location: Location) -> Any:
     return ds
 
 
-def _dataset(location: Location) -> Any:
+def _dataset(location: Location, check_version: bool = True) -> Any:
     if not location.is_local:
-        return _remote_dataset(location)
+        return _remote_dataset(location, check_version)
     path = location.uri
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} does not exist")
     return _DATASETS.get(path, _stamp(path), lambda: _lance().dataset(path))
 
 
-def _fragment(location: Location, fragment_id: int) -> Any:
-    ds = _dataset(location)
+def _fragment(location: Location, fragment_id: int, check_version: bool = True) -> Any:
+    ds = _dataset(location, check_version)
     fragment = ds.get_fragment(fragment_id)
     if fragment is None:
         raise FileNotFoundError(f"the Lance dataset {location} has no fragment {fragment_id}")
@@ -130,9 +135,23 @@ class LanceProvider:
     ) -> pa.RecordBatchReader:
         if fragment_id < 0:
             raise IsADirectoryError(f"{location} is a Lance dataset: read it by fragment (?fragment_id=<n>)")
-        _, fragment = _fragment(location, fragment_id)
+        _, fragment = _fragment(location, fragment_id, check_version=False)
         if end - start <= _TAKE_ROWS:
             # A few rows (a take): the library's random access, not a scan skipping to `start`.
             table = fragment.take(list(range(start, end)), columns=list(columns))
             return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
         return fragment.scanner(columns=list(columns), offset=start, limit=end - start).to_reader()
+
+    def take(
+        self,
+        location: Location,
+        fragment_id: int,
+        columns: Sequence[str],
+        rows: Sequence[int],
+        properties: Mapping[str, str],
+    ) -> pa.RecordBatchReader:
+        if fragment_id < 0:
+            raise IsADirectoryError(f"{location} is a Lance dataset: read it by fragment (?fragment_id=<n>)")
+        _, fragment = _fragment(location, fragment_id, check_version=False)
+        table = fragment.take(list(rows), columns=list(columns))
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())

@@ -119,3 +119,17 @@ class VortexProvider:
             # Strictly increasing row numbers select the range; the library prunes by them.
             indices = vx.array(pa.array(range(start, end), pa.uint64()))
         return f.to_arrow(projection=list(columns), indices=indices)
+
+    def take(
+        self,
+        location: Location,
+        fragment_id: int,
+        columns: Sequence[str],
+        rows: Sequence[int],
+        properties: Mapping[str, str],
+    ) -> pa.RecordBatchReader:
+        if fragment_id >= 0:
+            raise ValueError(f"a Vortex file has no fragments (fragment {fragment_id} of {location})")
+        vx = _vortex()
+        # The engine asks ascending distinct rows: the library's indices (it prunes by them).
+        return _open(location).to_arrow(projection=list(columns), indices=vx.array(pa.array(rows, pa.uint64())))
