@@ -1,5 +1,6 @@
-"""Writer output layout and values: ~1 MiB row groups with columns in schema order, several
-writers at once with column groups flushed concurrently, encrypted files, every codec."""
+"""Writer output layout and values: ~1 MiB row groups (128 KiB per column in wide groups) with
+columns in schema order, several writers at once with column groups flushed concurrently,
+encrypted files, every codec."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ def test_row_group_layout_and_values(props, fs_root):
     assert pq.read_table(path).equals(table)
     with loon.Reader(groups, table.schema, properties=props) as reader:
         assert reader.scan().equals(table)
+
+
+def test_wide_groups_get_row_groups_of_128_kib_per_column(props, fs_root):
+    # A group of many columns gets row groups of 128 KiB of in-memory data per column, not 1 MiB
+    # in all (which made 2 KiB column chunks for 500 float64 columns); a narrow group keeps 1 MiB.
+    rows, cols = 20_000, 100
+    rng = np.random.default_rng(5)
+    table = pa.table({f"c{i}": pa.array(rng.random(rows)) for i in range(cols)})
+    groups = loon.write_dataset("wide", table, props)
+    (path,) = local_files(fs_root, groups)
+    meta = pq.ParquetFile(path).metadata
+    per_column = (128 << 10) // 8  # float64 values per 128 KiB
+    assert meta.num_row_groups == -(-rows // per_column), meta.num_row_groups
+    assert meta.row_group(0).num_rows == per_column
+    assert pq.read_table(path).equals(table)
+    with loon.Reader(groups, table.schema, properties=props) as reader:
+        assert reader.scan().equals(table)
+    narrow = pa.table({"a": pa.array(rng.random(100_000)), "b": pa.array(rng.random(100_000))})
+    (narrow_path,) = local_files(fs_root, loon.write_dataset("narrow", narrow, props))
+    assert pq.ParquetFile(narrow_path).metadata.row_group(0).num_rows == (1 << 20) // 16
 
 
 def test_concurrent_writers_with_two_groups(props):

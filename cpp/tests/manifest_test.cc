@@ -15,8 +15,7 @@ std::string g_root;
 
 // tests/fixtures/legacy at the repository root (this file is cpp/tests/manifest_test.cc).
 std::string FixtureDir() {
-  return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "tests" / "fixtures" / "legacy")
-      .string();
+  return (std::filesystem::path(LOON_REPO_DIR) / "tests" / "fixtures" / "legacy").string();
 }
 
 void TestLayout() {

@@ -94,9 +94,10 @@ LoonFFIResult loon_exttable_read_manifest(const char* manifest_file_path, const 
     auto resolved = loon::fs::Resolve(*props, path);
     if (!resolved.ok()) return loon::ToFFIResult(resolved.status(), loon::kArrow);
     auto fs = loon::fs::AsLoon(resolved->fs);
-    auto m = loon::manifest::ReadManifestFile(fs.get(), resolved->path, Grandparent(path));
+    auto m = loon::manifest::ReadManifestFile(fs.get(), resolved->path, Grandparent(path),
+                                              props->GetBool("reader.metadata_cache.enable"));
     if (!m.ok()) return loon::ToFFIResult(m.status(), loon::kArrow);
-    *out_manifest = loon::manifest::NewManifestC(*m);
+    *out_manifest = loon::manifest::NewManifestC(**m);
     return loon::FFISuccess();
   })
 }

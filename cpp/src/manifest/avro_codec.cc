@@ -1,10 +1,11 @@
-// Manifest <-> bytes. Container files (README "Manifest files") are encoded and decoded with libavro's C value
-// API; the container framing itself is written as the Avro-spec Header/Block records so the
-// embedded schema is exactly our JSON (libavro's own file writer re-serializes the schema and
-// drops field defaults). Decoding only uses bounds-checked memory readers, never FILE* parsing,
-// and libavro only sees a manifest whose writer schema and encoded counts and lengths passed
-// avro_guard.h, so damaged or hostile files end in an error, not a crash or a runaway allocation.
-// Legacy raw files (README "Manifest files": legacy) are hand-decoded.
+// Manifest <-> bytes. Container files (README "Manifest files") are written by avro_binary.h,
+// framing included, so the embedded schema is exactly our JSON (libavro's own file writer
+// re-serializes the schema and drops field defaults). A container whose writer schema is ours is
+// read by avro_binary.h too; any other writer schema is resolved by name through libavro's C
+// value API, which only sees a record whose writer schema and encoded counts and lengths passed
+// avro_guard.h. Every reader is bounds-checked over memory (never FILE* parsing), so damaged or
+// hostile files end in an error, not a crash or a runaway allocation. Legacy raw files (README
+// "Manifest files": legacy) are hand-decoded.
 #include <arrow/buffer.h>
 #include <arrow/util/utf8.h>
 
@@ -13,9 +14,11 @@
 #include <optional>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <unordered_set>
 
 #include "common/status.h"
+#include "manifest/avro_binary.h"
 #include "manifest/avro_guard.h"
 #include "manifest/manifest.h"
 
@@ -66,16 +69,6 @@ const char kSchemaJson[] =
     R"({"name":"valid_rows","type":"long"},)"
     R"({"name":"file_size_bytes","type":"long"}]}},"default":[]}]})";
 
-// The container framing as one Avro record: the header (Avro specification, "Object Container
-// Files") followed by exactly one data block (count, byte-string of records, sync marker).
-const char kFileSchemaJson[] =
-    R"({"type":"record","name":"OneBlockFile","namespace":"org.apache.avro.file","fields":[)"
-    R"({"name":"magic","type":{"type":"fixed","name":"Magic","size":4}},)"
-    R"({"name":"meta","type":{"type":"map","values":"bytes"}},)"
-    R"({"name":"sync","type":{"type":"fixed","name":"Sync","size":16}},)"
-    R"({"name":"count","type":"long"},{"name":"data","type":"bytes"},)"
-    R"({"name":"block_sync","type":"Sync"}]})";
-
 const uint8_t kContainerMagic[4] = {'O', 'b', 'j', 1};
 
 arrow::Status Corrupt(const std::string& name, const std::string& what) {
@@ -83,80 +76,13 @@ arrow::Status Corrupt(const std::string& name, const std::string& what) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Legacy raw format: plain Avro binary, hand-decoded with strict bounds checks.
-
-class RawDecoder {
- public:
-  RawDecoder(const uint8_t* data, int64_t size) : p_(data), end_(data + size) {}
-
-  arrow::Result<int64_t> Long() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ >= end_) return arrow::Status::IOError("unexpected end of data");
-      uint8_t b = *p_++;
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if ((b & 0x80) == 0) return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));  // zigzag
-    }
-    return arrow::Status::IOError("varint too long");
-  }
-  arrow::Result<int32_t> Int() {
-    ARROW_ASSIGN_OR_RAISE(int64_t v, Long());
-    if (v < INT32_MIN || v > INT32_MAX) return arrow::Status::IOError("int out of range");
-    return static_cast<int32_t>(v);
-  }
-  arrow::Result<std::string> Bytes() {
-    ARROW_ASSIGN_OR_RAISE(int64_t n, Long());
-    if (n < 0 || n > end_ - p_) return arrow::Status::IOError("bad string length ", n);
-    std::string s(reinterpret_cast<const char*>(p_), static_cast<size_t>(n));
-    p_ += n;
-    return s;
-  }
-  // Array/map blocks: calls item() for each element; negative counts carry a byte size.
-  template <typename Fn>
-  arrow::Status Blocks(Fn&& item) {
-    while (true) {
-      ARROW_ASSIGN_OR_RAISE(int64_t count, Long());
-      if (count == 0) return arrow::Status::OK();
-      if (count < 0) {
-        if (count == INT64_MIN) return arrow::Status::IOError("bad block count");
-        count = -count;
-        ARROW_ASSIGN_OR_RAISE(int64_t bytes, Long());
-        (void)bytes;
-      }
-      // Every element takes at least one byte, so a count beyond the remaining bytes is corrupt.
-      if (count > end_ - p_) return arrow::Status::IOError("block count ", count, " exceeds data");
-      for (int64_t i = 0; i < count; ++i) ARROW_RETURN_NOT_OK(item());
-    }
-  }
-  arrow::Result<std::vector<std::string>> StringArray() {
-    std::vector<std::string> out;
-    ARROW_RETURN_NOT_OK(Blocks([&]() -> arrow::Status {
-      ARROW_ASSIGN_OR_RAISE(auto s, Bytes());
-      out.push_back(std::move(s));
-      return arrow::Status::OK();
-    }));
-    return out;
-  }
-  arrow::Result<std::map<std::string, std::string>> StringMap() {
-    std::map<std::string, std::string> out;
-    ARROW_RETURN_NOT_OK(Blocks([&]() -> arrow::Status {
-      ARROW_ASSIGN_OR_RAISE(auto k, Bytes());
-      ARROW_ASSIGN_OR_RAISE(auto v, Bytes());
-      out[std::move(k)] = std::move(v);
-      return arrow::Status::OK();
-    }));
-    return out;
-  }
-
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
+// Legacy raw format: plain Avro binary of the same record shape, hand-decoded (no UTF-8 check, as
+// before).
 
 constexpr int32_t kLegacyMagic = 0x4D494C56;
 
 arrow::Result<Manifest> ParseLegacy(const uint8_t* data, int64_t size) {
-  RawDecoder d(data, size);
+  AvroDecoder d(data, size, /*utf8=*/false);
   ARROW_ASSIGN_OR_RAISE(int32_t magic, d.Int());
   if (magic != kLegacyMagic) return arrow::Status::IOError("neither an Avro container nor a raw manifest (bad magic)");
   ARROW_ASSIGN_OR_RAISE(int32_t version, d.Int());
@@ -167,31 +93,31 @@ arrow::Result<Manifest> ParseLegacy(const uint8_t* data, int64_t size) {
     ARROW_ASSIGN_OR_RAISE(g.columns, d.StringArray());
     ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
       ColumnGroupFile f;
-      ARROW_ASSIGN_OR_RAISE(f.path, d.Bytes());
+      ARROW_ASSIGN_OR_RAISE(f.path, d.String());
       ARROW_ASSIGN_OR_RAISE(f.start_index, d.Long());
       ARROW_ASSIGN_OR_RAISE(f.end_index, d.Long());
       if (version < 4) {
-        ARROW_ASSIGN_OR_RAISE(auto ignored, d.Bytes());  // per-file metadata bytes: discarded
+        ARROW_ASSIGN_OR_RAISE(auto ignored, d.String());  // per-file metadata bytes: discarded
       } else {
         ARROW_ASSIGN_OR_RAISE(f.properties, d.StringMap());
       }
       g.files.push_back(std::move(f));
       return arrow::Status::OK();
     }));
-    ARROW_ASSIGN_OR_RAISE(g.format, d.Bytes());
+    ARROW_ASSIGN_OR_RAISE(g.format, d.String());
     m.column_groups.push_back(std::move(g));
     return arrow::Status::OK();
   }));
   ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
     DeltaLog l;
-    ARROW_ASSIGN_OR_RAISE(l.path, d.Bytes());
+    ARROW_ASSIGN_OR_RAISE(l.path, d.String());
     ARROW_ASSIGN_OR_RAISE(l.type, d.Int());
     ARROW_ASSIGN_OR_RAISE(l.num_entries, d.Long());
     m.delta_logs.push_back(std::move(l));
     return arrow::Status::OK();
   }));
   ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(auto key, d.Bytes());
+    ARROW_ASSIGN_OR_RAISE(auto key, d.String());
     Statistics s;
     ARROW_ASSIGN_OR_RAISE(s.paths, d.StringArray());
     if (version >= 3) {
@@ -204,10 +130,10 @@ arrow::Result<Manifest> ParseLegacy(const uint8_t* data, int64_t size) {
   if (version >= 6) {
     ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
       IndexInfo x;
-      ARROW_ASSIGN_OR_RAISE(x.column_name, d.Bytes());
-      ARROW_ASSIGN_OR_RAISE(x.index_name, d.Bytes());
-      ARROW_ASSIGN_OR_RAISE(x.index_type, d.Bytes());
-      ARROW_ASSIGN_OR_RAISE(x.path, d.Bytes());
+      ARROW_ASSIGN_OR_RAISE(x.column_name, d.String());
+      ARROW_ASSIGN_OR_RAISE(x.index_name, d.String());
+      ARROW_ASSIGN_OR_RAISE(x.index_type, d.String());
+      ARROW_ASSIGN_OR_RAISE(x.path, d.String());
       for (int64_t* f : {&x.field_id, &x.index_id, &x.build_id, &x.index_version, &x.num_rows, &x.serialized_size,
                          &x.mem_size}) {
         ARROW_ASSIGN_OR_RAISE(*f, d.Long());
@@ -224,7 +150,7 @@ arrow::Result<Manifest> ParseLegacy(const uint8_t* data, int64_t size) {
   if (version >= 5) {
     ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
       LobFileInfo l;
-      ARROW_ASSIGN_OR_RAISE(l.path, d.Bytes());
+      ARROW_ASSIGN_OR_RAISE(l.path, d.String());
       for (int64_t* f : {&l.field_id, &l.total_rows, &l.valid_rows, &l.file_size_bytes}) {
         ARROW_ASSIGN_OR_RAISE(*f, d.Long());
       }
@@ -342,127 +268,6 @@ arrow::Status MakeGeneric(const char* json, size_t len, Generic* g, bool untrust
   if (g->iface.i == nullptr) return AvroError("cannot build Avro value class");
   AVRO_OK(avro_generic_value_new(g->iface.i, &g->value.v), "cannot create Avro value");
   g->value.live = true;
-  return arrow::Status::OK();
-}
-
-// ---- writing --------------------------------------------------------------------------------
-
-arrow::Status Field(avro_value_t* rec, const char* name, avro_value_t* out) {
-  AVRO_OK(avro_value_get_by_name(rec, name, out, nullptr), std::string("no field ") + name);
-  return arrow::Status::OK();
-}
-
-arrow::Status SetString(avro_value_t* v, const std::string& s) {
-  AVRO_OK(avro_value_set_string_len(v, s.c_str(), s.size() + 1), "set string");
-  return arrow::Status::OK();
-}
-arrow::Status SetStringField(avro_value_t* rec, const char* name, const std::string& s) {
-  avro_value_t f;
-  ARROW_RETURN_NOT_OK(Field(rec, name, &f));
-  return SetString(&f, s);
-}
-arrow::Status SetLongField(avro_value_t* rec, const char* name, int64_t x) {
-  avro_value_t f;
-  ARROW_RETURN_NOT_OK(Field(rec, name, &f));
-  AVRO_OK(avro_value_set_long(&f, x), "set long");
-  return arrow::Status::OK();
-}
-arrow::Status SetIntField(avro_value_t* rec, const char* name, int32_t x) {
-  avro_value_t f;
-  ARROW_RETURN_NOT_OK(Field(rec, name, &f));
-  AVRO_OK(avro_value_set_int(&f, x), "set int");
-  return arrow::Status::OK();
-}
-arrow::Status SetStringArray(avro_value_t* rec, const char* name, const std::vector<std::string>& items) {
-  avro_value_t arr, elem;
-  ARROW_RETURN_NOT_OK(Field(rec, name, &arr));
-  for (const auto& s : items) {
-    AVRO_OK(avro_value_append(&arr, &elem, nullptr), "append");
-    ARROW_RETURN_NOT_OK(SetString(&elem, s));
-  }
-  return arrow::Status::OK();
-}
-arrow::Status SetStringMap(avro_value_t* rec, const char* name, const std::map<std::string, std::string>& m) {
-  avro_value_t map, elem;
-  ARROW_RETURN_NOT_OK(Field(rec, name, &map));
-  for (const auto& [k, v] : m) {
-    AVRO_OK(avro_value_add(&map, k.c_str(), &elem, nullptr, nullptr), "map add");
-    ARROW_RETURN_NOT_OK(SetString(&elem, v));
-  }
-  return arrow::Status::OK();
-}
-
-arrow::Status FillManifest(const Manifest& m, avro_value_t* root) {
-  avro_value_t groups, g, files, f, arr, e;
-  ARROW_RETURN_NOT_OK(Field(root, "column_groups", &groups));
-  for (const auto& cg : m.column_groups) {
-    AVRO_OK(avro_value_append(&groups, &g, nullptr), "append group");
-    ARROW_RETURN_NOT_OK(SetStringArray(&g, "columns", cg.columns));
-    ARROW_RETURN_NOT_OK(Field(&g, "files", &files));
-    for (const auto& file : cg.files) {
-      AVRO_OK(avro_value_append(&files, &f, nullptr), "append file");
-      ARROW_RETURN_NOT_OK(SetStringField(&f, "path", file.path));
-      ARROW_RETURN_NOT_OK(SetLongField(&f, "start_index", file.start_index));
-      ARROW_RETURN_NOT_OK(SetLongField(&f, "end_index", file.end_index));
-      ARROW_RETURN_NOT_OK(SetStringMap(&f, "properties", file.properties));
-    }
-    ARROW_RETURN_NOT_OK(SetStringField(&g, "format", cg.format));
-  }
-  ARROW_RETURN_NOT_OK(Field(root, "delta_logs", &arr));
-  for (const auto& d : m.delta_logs) {
-    AVRO_OK(avro_value_append(&arr, &e, nullptr), "append delta log");
-    ARROW_RETURN_NOT_OK(SetStringField(&e, "path", d.path));
-    ARROW_RETURN_NOT_OK(SetIntField(&e, "type", d.type));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "num_entries", d.num_entries));
-  }
-  ARROW_RETURN_NOT_OK(Field(root, "stats", &arr));
-  for (const auto& [key, s] : m.stats) {
-    AVRO_OK(avro_value_add(&arr, key.c_str(), &e, nullptr, nullptr), "add stat");
-    ARROW_RETURN_NOT_OK(SetStringArray(&e, "paths", s.paths));
-    ARROW_RETURN_NOT_OK(SetStringMap(&e, "metadata", s.metadata));
-  }
-  ARROW_RETURN_NOT_OK(Field(root, "indexes", &arr));
-  for (const auto& x : m.indexes) {
-    AVRO_OK(avro_value_append(&arr, &e, nullptr), "append index");
-    ARROW_RETURN_NOT_OK(SetStringField(&e, "column_name", x.column_name));
-    ARROW_RETURN_NOT_OK(SetStringField(&e, "index_name", x.index_name));
-    ARROW_RETURN_NOT_OK(SetStringField(&e, "index_type", x.index_type));
-    ARROW_RETURN_NOT_OK(SetStringField(&e, "path", x.path));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "field_id", x.field_id));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "index_id", x.index_id));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "build_id", x.build_id));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "index_version", x.index_version));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "num_rows", x.num_rows));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "serialized_size", x.serialized_size));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "mem_size", x.mem_size));
-    ARROW_RETURN_NOT_OK(SetIntField(&e, "current_index_version", x.current_index_version));
-    ARROW_RETURN_NOT_OK(SetIntField(&e, "current_scalar_index_version", x.current_scalar_index_version));
-    ARROW_RETURN_NOT_OK(SetIntField(&e, "index_store_path_version", x.index_store_path_version));
-    ARROW_RETURN_NOT_OK(SetStringArray(&e, "index_file_keys", x.index_file_keys));
-    ARROW_RETURN_NOT_OK(SetStringMap(&e, "properties", x.properties));
-  }
-  ARROW_RETURN_NOT_OK(Field(root, "lob_files", &arr));
-  for (const auto& l : m.lob_files) {
-    AVRO_OK(avro_value_append(&arr, &e, nullptr), "append lob file");
-    ARROW_RETURN_NOT_OK(SetStringField(&e, "path", l.path));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "field_id", l.field_id));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "total_rows", l.total_rows));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "valid_rows", l.valid_rows));
-    ARROW_RETURN_NOT_OK(SetLongField(&e, "file_size_bytes", l.file_size_bytes));
-  }
-  return arrow::Status::OK();
-}
-
-// Binary encoding of one value, appended to `out`.
-arrow::Status Encode(avro_value_t* v, std::string* out) {
-  size_t size = 0;
-  AVRO_OK(avro_value_sizeof(v, &size), "sizeof");
-  size_t start = out->size();
-  out->resize(start + size);
-  WriterRef w;
-  w.w = avro_writer_memory(out->data() + start, static_cast<int64_t>(size));
-  if (w.w == nullptr) return AvroError("memory writer");
-  AVRO_OK(avro_value_write(w.w, v), "encode");
   return arrow::Status::OK();
 }
 
@@ -672,60 +477,72 @@ arrow::Status Decode(avro_schema_t schema, const uint8_t* data, size_t size, avr
   return arrow::Status::OK();
 }
 
-arrow::Result<Manifest> DecodeContainer(const uint8_t* data, int64_t size, const std::string& name) {
-  Generic file;
-  ARROW_RETURN_NOT_OK(MakeGeneric(kFileSchemaJson, sizeof(kFileSchemaJson) - 1, &file));
-  ARROW_RETURN_NOT_OK(Decode(file.schema.s, data, static_cast<size_t>(size), &file.value.v));
-  avro_value_t* root = &file.value.v;
-
-  avro_value_t meta, sync, entry, count_v, data_v, block_sync;
-  ARROW_RETURN_NOT_OK(Field(root, "meta", &meta));
-  ARROW_RETURN_NOT_OK(Field(root, "sync", &sync));
-  ARROW_RETURN_NOT_OK(Field(root, "count", &count_v));
-  ARROW_RETURN_NOT_OK(Field(root, "data", &data_v));
-  ARROW_RETURN_NOT_OK(Field(root, "block_sync", &block_sync));
-  std::string schema_json, codec = "null";
-  size_t n = 0;
-  avro_value_get_size(&meta, &n);
-  for (size_t i = 0; i < n; ++i) {
-    const char* key = nullptr;
-    const void* b = nullptr;
-    size_t blen = 0;
-    AVRO_OK(avro_value_get_by_index(&meta, i, &entry, &key), "header entry");
-    AVRO_OK(avro_value_get_bytes(&entry, &b, &blen), "header value");
-    if (key && std::strcmp(key, "avro.schema") == 0) schema_json.assign(static_cast<const char*>(b), blen);
-    if (key && std::strcmp(key, "avro.codec") == 0) codec.assign(static_cast<const char*>(b), blen);
-  }
-  if (schema_json.empty()) return arrow::Status::IOError("container has no avro.schema");
-  if (codec != "null") return arrow::Status::IOError("unsupported Avro codec '", codec, "'");
-
-  int64_t count = 0;
-  AVRO_OK(avro_value_get_long(&count_v, &count), "block count");
-  if (count < 1) return arrow::Status::IOError("container holds no record");
-  const void* s1 = nullptr;
-  const void* s2 = nullptr;
-  size_t l1 = 0, l2 = 0;
-  AVRO_OK(avro_value_get_fixed(&sync, &s1, &l1), "sync marker");
-  AVRO_OK(avro_value_get_fixed(&block_sync, &s2, &l2), "block sync marker");
-  if (l1 != l2 || std::memcmp(s1, s2, l1) != 0) return arrow::Status::IOError("sync marker mismatch");
-  const void* record = nullptr;
-  size_t record_len = 0;
-  AVRO_OK(avro_value_get_bytes(&data_v, &record, &record_len), "block data");
-
-  // Decode with the writer schema embedded in the file, then resolve fields by name.
+// Decodes the record with the writer schema embedded in the file (not ours), resolving fields by
+// name, through libavro.
+arrow::Result<Manifest> DecodeForeignRecord(const std::string& schema_json, const uint8_t* record, size_t record_len,
+                                            const std::string& name) {
   Generic writer;
   ARROW_RETURN_NOT_OK(MakeGeneric(schema_json.data(), schema_json.size(), &writer, /*untrusted=*/true));
-  ARROW_RETURN_NOT_OK(Decode(writer.schema.s, static_cast<const uint8_t*>(record), record_len, &writer.value.v));
+  ARROW_RETURN_NOT_OK(Decode(writer.schema.s, record, record_len, &writer.value.v));
   return Extractor(name).Read(&writer.value.v);
 }
 
-arrow::Result<Manifest> ParseContainer(const uint8_t* data, int64_t size, const std::string& name) {
+arrow::Result<Manifest> ParseForeignRecord(const std::string& schema_json, const uint8_t* record, size_t record_len,
+                                           const std::string& name) {
   AvroAllocationScope allocations;
-  auto manifest = DecodeContainer(data, size, name);  // releases its libavro values on return
+  auto manifest = DecodeForeignRecord(schema_json, record, record_len, name);  // releases its libavro values
   if (!manifest.ok()) allocations.FreeLeftovers();
   return manifest;
 }
 #endif  // LOON_WITH_AVRO
+
+// The container framing (Avro specification, "Object Container Files"): magic, metadata map of
+// bytes, 16-byte sync marker, then one data block (record count, the records as a byte string,
+// the sync marker again). Bytes after the first block are ignored.
+struct Container {
+  std::string schema_json;
+  std::string codec = "null";
+  int64_t count = 0;
+  const uint8_t* record = nullptr;
+  int64_t record_len = 0;
+};
+
+arrow::Result<Container> ReadContainer(const uint8_t* data, int64_t size) {
+  AvroDecoder d(data, size, /*utf8=*/false);
+  ARROW_ASSIGN_OR_RAISE(const uint8_t* magic, d.Fixed(4));
+  if (std::memcmp(magic, kContainerMagic, 4) != 0) return arrow::Status::IOError("not an Avro container");
+  Container c;
+  ARROW_RETURN_NOT_OK(d.Blocks([&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto key, d.String());
+    ARROW_ASSIGN_OR_RAISE(auto value, d.String());
+    if (key == "avro.schema") c.schema_json = std::move(value);
+    if (key == "avro.codec") c.codec = std::move(value);
+    return arrow::Status::OK();
+  }));
+  ARROW_ASSIGN_OR_RAISE(const uint8_t* sync, d.Fixed(16));
+  ARROW_ASSIGN_OR_RAISE(c.count, d.Long());
+  ARROW_ASSIGN_OR_RAISE(c.record_len, d.Long());
+  ARROW_ASSIGN_OR_RAISE(c.record, d.Fixed(c.record_len));
+  ARROW_ASSIGN_OR_RAISE(const uint8_t* block_sync, d.Fixed(16));
+  if (c.schema_json.empty()) return arrow::Status::IOError("container has no avro.schema");
+  if (c.codec != "null") return arrow::Status::IOError("unsupported Avro codec '", c.codec, "'");
+  if (c.count < 1) return arrow::Status::IOError("container holds no record");
+  if (std::memcmp(sync, block_sync, 16) != 0) return arrow::Status::IOError("sync marker mismatch");
+  return c;
+}
+
+arrow::Result<Manifest> ParseContainer(const uint8_t* data, int64_t size, const std::string& name) {
+  ARROW_ASSIGN_OR_RAISE(auto c, ReadContainer(data, size));
+  if (c.schema_json == std::string_view(kSchemaJson, sizeof(kSchemaJson) - 1)) {
+    // Our own schema (every manifest this engine wrote): decoded directly.
+    return AvroDecoder(c.record, c.record_len, /*utf8=*/true).Manifest();
+  }
+#ifdef LOON_WITH_AVRO
+  return ParseForeignRecord(c.schema_json, c.record, static_cast<size_t>(c.record_len), name);
+#else
+  return Corrupt(name, "writer schema differs from ours and the engine was built without libavro");
+#endif
+}
 
 }  // namespace
 
@@ -734,54 +551,44 @@ const std::string& SchemaJson() {
   return json;
 }
 
-arrow::Result<std::shared_ptr<arrow::Buffer>> Serialize(const Manifest& stored) {
-#ifdef LOON_WITH_AVRO
-  Generic record;
-  ARROW_RETURN_NOT_OK(MakeGeneric(kSchemaJson, sizeof(kSchemaJson) - 1, &record));
-  ARROW_RETURN_NOT_OK(FillManifest(stored, &record.value.v));
-  std::string body;
-  ARROW_RETURN_NOT_OK(Encode(&record.value.v, &body));
+namespace {
 
+arrow::Result<std::shared_ptr<arrow::Buffer>> SerializeWith(const Manifest& m, const PathRules* stored_paths) {
+  AvroEncoder body;
+  body.Manifest(m, stored_paths);
   thread_local std::mt19937_64 rng{std::random_device{}()};
   uint64_t sync[2] = {rng(), rng()};
 
-  Generic file;
-  ARROW_RETURN_NOT_OK(MakeGeneric(kFileSchemaJson, sizeof(kFileSchemaJson) - 1, &file));
-  avro_value_t* root = &file.value.v;
-  avro_value_t f, e;
-  ARROW_RETURN_NOT_OK(Field(root, "magic", &f));
-  AVRO_OK(avro_value_set_fixed(&f, const_cast<uint8_t*>(kContainerMagic), 4), "magic");
-  ARROW_RETURN_NOT_OK(Field(root, "meta", &f));
-  AVRO_OK(avro_value_add(&f, "avro.codec", &e, nullptr, nullptr), "codec");
-  AVRO_OK(avro_value_set_bytes(&e, const_cast<char*>("null"), 4), "codec");
-  AVRO_OK(avro_value_add(&f, "avro.schema", &e, nullptr, nullptr), "schema");
-  AVRO_OK(avro_value_set_bytes(&e, const_cast<char*>(kSchemaJson), sizeof(kSchemaJson) - 1), "schema");
-  ARROW_RETURN_NOT_OK(Field(root, "sync", &f));
-  AVRO_OK(avro_value_set_fixed(&f, sync, 16), "sync");
-  ARROW_RETURN_NOT_OK(Field(root, "count", &f));
-  AVRO_OK(avro_value_set_long(&f, 1), "count");
-  ARROW_RETURN_NOT_OK(Field(root, "data", &f));
-  AVRO_OK(avro_value_set_bytes(&f, body.data(), body.size()), "data");
-  ARROW_RETURN_NOT_OK(Field(root, "block_sync", &f));
-  AVRO_OK(avro_value_set_fixed(&f, sync, 16), "sync");
+  AvroEncoder file;
+  file.bytes().reserve(body.bytes().size() + sizeof(kSchemaJson) + 64);
+  file.Fixed(kContainerMagic, 4);
+  file.Long(2);  // the metadata map: one block of two entries (as libavro writes it)
+  file.String("avro.codec");
+  file.Bytes("null", 4);
+  file.String("avro.schema");
+  file.Bytes(kSchemaJson, sizeof(kSchemaJson) - 1);
+  file.Long(0);
+  file.Fixed(sync, 16);
+  file.Long(1);  // one block of one record
+  file.Bytes(body.bytes().data(), body.bytes().size());
+  file.Fixed(sync, 16);
+  return arrow::Buffer::FromString(std::move(file.bytes()));
+}
 
-  std::string out;
-  ARROW_RETURN_NOT_OK(Encode(root, &out));
-  return arrow::Buffer::FromString(std::move(out));
-#else
-  return arrow::Status::NotImplemented("engine built without libavro");
-#endif
+}  // namespace
+
+arrow::Result<std::shared_ptr<arrow::Buffer>> Serialize(const Manifest& stored) { return SerializeWith(stored, nullptr); }
+
+arrow::Result<std::shared_ptr<arrow::Buffer>> SerializeFullForm(const Manifest& full, const std::string& base) {
+  PathRules rules(base);
+  return SerializeWith(full, &rules);
 }
 
 arrow::Result<Manifest> Parse(const uint8_t* data, int64_t size, const std::string& name) {
   if (size <= 0) return Corrupt(name, "empty file");
   arrow::Result<Manifest> r;
   if (size >= 4 && std::memcmp(data, kContainerMagic, 4) == 0) {
-#ifdef LOON_WITH_AVRO
     r = ParseContainer(data, size, name);
-#else
-    return Corrupt(name, "engine built without libavro");
-#endif
   } else {
     r = ParseLegacy(data, size);
   }

@@ -63,6 +63,9 @@ arrow::Result<bool> IsVersionFile(fs::LoonFileSystem* fs, const std::string& bas
   return info.type() == arrow::fs::FileType::File;
 }
 
+// Parsed manifests take a few times their encoded size.
+int64_t ManifestCharge(int64_t encoded_size) { return 4 * encoded_size + 1024; }
+
 arrow::Result<int64_t> ListLatestVersion(fs::LoonFileSystem* fs, const std::string& base) {
   arrow::fs::FileSelector sel;
   sel.base_dir = MetadataDir(base);
@@ -106,6 +109,14 @@ arrow::Result<int64_t> LatestVersion(fs::LoonFileSystem* fs, const std::string& 
 
 namespace {
 
+// Parsed versions are cached in full form, so the key names the base the paths were restored
+// against as well as the file.
+std::string ManifestCacheKey(const fs::LoonFileSystem& fs, const arrow::fs::FileInfo& info,
+                             const std::string& display_base) {
+  std::string key = FileCacheKey("manifest", fs, info);
+  return key.empty() ? key : key + "\n" + display_base;
+}
+
 // The bytes of one manifest file; a failure names the file (object-store errors name only the
 // request) and keeps its code.
 arrow::Result<std::shared_ptr<arrow::Buffer>> ReadWhole(fs::LoonFileSystem* fs, const std::string& path) {
@@ -124,32 +135,41 @@ arrow::Result<std::shared_ptr<arrow::Buffer>> ReadWhole(fs::LoonFileSystem* fs, 
 
 }  // namespace
 
-arrow::Result<Manifest> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
-                                         const std::string& display_base, bool use_cache) {
+arrow::Result<std::shared_ptr<const Manifest>> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
+                                                                const std::string& display_base, bool use_cache) {
   // Versions are immutable once published: a parsed version is reused while the file keeps its
   // size and modification time (one stat instead of a read and a parse).
   std::string key;
   if (use_cache) {
     auto info = fs->GetFileInfo(path);
-    if (info.ok()) key = FileCacheKey("manifest", *fs, *info);
+    if (info.ok()) key = ManifestCacheKey(*fs, *info, display_base);
     if (!key.empty()) {
-      if (auto cached = MetadataCache::Instance().Find<Manifest>(key)) return FullForm(*cached, display_base);
+      if (auto cached = MetadataCache::Instance().Find<Manifest>(key)) return cached;
     }
   }
   ARROW_ASSIGN_OR_RAISE(auto buf, ReadWhole(fs, path));
   int64_t size = buf->size();
   ARROW_ASSIGN_OR_RAISE(auto stored, Parse(buf->data(), buf->size(), path));
-  if (!key.empty()) {
-    // Parsed manifests take a few times their encoded size.
-    MetadataCache::Instance().Insert<Manifest>(key, std::make_shared<const Manifest>(stored), 4 * size + 1024);
-  }
-  return FullForm(stored, display_base);
+  auto parsed = std::make_shared<const Manifest>(FullForm(std::move(stored), display_base));
+  if (!key.empty()) MetadataCache::Instance().Insert<Manifest>(key, parsed, ManifestCharge(size));
+  return parsed;
 }
 
 arrow::Status WriteVersion(fs::LoonFileSystem* fs, const std::string& base, const std::string& display_base,
-                           int64_t version, const Manifest& m) {
-  ARROW_ASSIGN_OR_RAISE(auto bytes, Serialize(StoredForm(m, display_base)));
-  return fs->PutIfAbsent(ManifestPath(base, version), bytes);
+                           int64_t version, std::shared_ptr<const Manifest> m, bool use_cache) {
+  ARROW_ASSIGN_OR_RAISE(auto bytes, SerializeFullForm(*m, display_base));
+  const std::string path = ManifestPath(base, version);
+  ARROW_RETURN_NOT_OK(fs->PutIfAbsent(path, bytes));
+  if (use_cache) {
+    // The next commit in this process builds on this version: keep what reading it would give,
+    // keyed on the file as storage now reports it (a file replaced later has another key).
+    auto info = fs->GetFileInfo(path);
+    if (info.ok() && info->size() == bytes->size()) {
+      std::string key = ManifestCacheKey(*fs, *info, display_base);
+      if (!key.empty()) MetadataCache::Instance().Insert<Manifest>(key, std::move(m), ManifestCharge(bytes->size()));
+    }
+  }
+  return arrow::Status::OK();
 }
 
 }  // namespace loon::manifest

@@ -51,13 +51,16 @@ arrow::Result<int64_t> LatestVersion(fs::LoonFileSystem* fs, const std::string& 
 // Reads and parses one manifest file (paths returned in full form against `display_base`).
 // Missing -> ENOENT-derived error (code 12 at the boundary); damaged -> IOError naming the file.
 // With `use_cache`, parsed versions are shared through the process's metadata cache, keyed on
-// the path, size and modification time (common/metadata_cache.h).
-arrow::Result<Manifest> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
-                                         const std::string& display_base, bool use_cache = true);
+// the path, size and modification time (common/metadata_cache.h) and the display base.
+// The result is shared and immutable (the cache hands the same object to every reader).
+arrow::Result<std::shared_ptr<const Manifest>> ReadManifestFile(fs::LoonFileSystem* fs, const std::string& path,
+                                                                const std::string& display_base,
+                                                                bool use_cache = true);
 
 // Publishes `m` (full form) as version `version` with a create-only write. Losing the race gives
-// CodedError(kAwsConflict).
+// CodedError(kAwsConflict). With `use_cache`, the published version goes into the metadata cache
+// as ReadManifestFile would have put it there, so the next commit does not parse it again.
 arrow::Status WriteVersion(fs::LoonFileSystem* fs, const std::string& base, const std::string& display_base,
-                           int64_t version, const Manifest& m);
+                           int64_t version, std::shared_ptr<const Manifest> m, bool use_cache = true);
 
 }  // namespace loon::manifest

@@ -3,12 +3,19 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 #include "common/status.h"
 #include "filesystem/fs.h"
 
 namespace loon::manifest {
+
+// The directory prefixes a path kind is stored relative to.
+struct PathDir {
+  std::vector<std::string> strip;  // accepted spellings on write, each ending with '/'
+  std::string restore;             // prefix re-added on read
+};
 
 namespace {
 
@@ -26,15 +33,9 @@ std::string ParentOf(const std::string& base) {
   return b.substr(0, pos);
 }
 
-// The directory prefixes a path kind is stored relative to.
-struct Dir {
-  std::vector<std::string> strip;  // accepted spellings on write, each ending with '/'
-  std::string restore;             // prefix re-added on read
-};
-
-Dir MakeDir(const std::string& base, const std::string& sub) {
+PathDir MakeDir(const std::string& base, const std::string& sub) {
   std::string b = TrimSlashes(base);
-  Dir d;
+  PathDir d;
   d.restore = b.empty() ? sub + "/" : b + "/" + sub + "/";
   d.strip.push_back(d.restore);
   std::string norm = fs::NormalizePath(d.restore);
@@ -42,47 +43,94 @@ Dir MakeDir(const std::string& base, const std::string& sub) {
   return d;
 }
 
-Dir LobDir(const std::string& base) {
+PathDir LobDir(const std::string& base) {
   std::string b = TrimSlashes(base);
-  Dir d;
+  PathDir d;
   std::string parent = ParentOf(b);
   d.restore = parent.empty() ? "lobs/" : fs::JoinPath(parent, "lobs") + "/";
   d.strip = {b + "/../lobs/", d.restore, fs::NormalizePath(b + "/../lobs/"), fs::NormalizePath(d.restore)};
   return d;
 }
 
-std::string Strip(const std::string& path, const Dir& dir) {
-  std::string candidates[2] = {path, fs::NormalizePath(path)};
-  for (const auto& p : candidates) {
-    for (const auto& prefix : dir.strip) {
-      if (!prefix.empty() && p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0) {
-        return p.substr(prefix.size());
-      }
+// The path after the first prefix of `dir` it starts with, or nullopt.
+std::optional<std::string> StripPrefix(const std::string& p, const PathDir& dir) {
+  for (const auto& prefix : dir.strip) {
+    if (!prefix.empty() && p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0) {
+      return p.substr(prefix.size());
     }
   }
+  return std::nullopt;
+}
+
+std::string Strip(const std::string& path, const PathDir& dir) {
+  if (auto stripped = StripPrefix(path, dir)) return *stripped;
+  if (auto stripped = StripPrefix(fs::NormalizePath(path), dir)) return *stripped;
   return path;
 }
 
-std::string Restore(const std::string& path, const Dir& dir) {
+std::string Restore(const std::string& path, const PathDir& dir) {
   if (path.empty() || path[0] == '/' || fs::HasScheme(path)) return path;
   return dir.restore + path;
 }
 
-template <typename Fn>
-Manifest MapPaths(const Manifest& in, const std::string& base, Fn fn) {
-  Manifest out = in;
-  Dir data = MakeDir(base, "_data"), delta = MakeDir(base, "_delta"), stats = MakeDir(base, "_stats"),
-      index = MakeDir(base, "_index"), lobs = LobDir(base);
-  for (auto& g : out.column_groups) {
-    for (auto& f : g.files) f.path = fn(f.path, data);
+}  // namespace
+
+struct PathRules::Dirs {
+  PathDir data, delta, stats, index, lobs;
+};
+
+PathRules::PathRules(const std::string& base)
+    : dirs_(std::make_unique<Dirs>(Dirs{MakeDir(base, "_data"), MakeDir(base, "_delta"), MakeDir(base, "_stats"),
+                                        MakeDir(base, "_index"), LobDir(base)})) {}
+PathRules::~PathRules() = default;
+
+const PathDir& PathRules::DirOf(PathKind kind) const {
+  switch (kind) {
+    case PathKind::kData:
+      return dirs_->data;
+    case PathKind::kDelta:
+      return dirs_->delta;
+    case PathKind::kStats:
+      return dirs_->stats;
+    case PathKind::kIndex:
+      return dirs_->index;
+    case PathKind::kLob:
+      break;
   }
-  for (auto& d : out.delta_logs) d.path = fn(d.path, delta);
-  for (auto& [key, s] : out.stats) {
-    for (auto& p : s.paths) p = fn(p, stats);
+  return dirs_->lobs;
+}
+
+std::string PathRules::Stored(PathKind kind, const std::string& full) const { return Strip(full, DirOf(kind)); }
+std::string PathRules::Full(PathKind kind, const std::string& stored) const { return Restore(stored, DirOf(kind)); }
+
+namespace {
+
+enum class Direction { kToStored, kToFull, kRoundTrip };
+
+// Rewrites every path of `m` in place.
+void MapPaths(Manifest& m, const PathRules& rules, Direction direction) {
+  auto fn = [&](PathKind kind, std::string& p) {
+    switch (direction) {
+      case Direction::kToStored:
+        p = rules.Stored(kind, p);
+        break;
+      case Direction::kToFull:
+        p = rules.Full(kind, p);
+        break;
+      case Direction::kRoundTrip:
+        p = rules.Full(kind, rules.Stored(kind, p));
+        break;
+    }
+  };
+  for (auto& g : m.column_groups) {
+    for (auto& f : g.files) fn(PathKind::kData, f.path);
   }
-  for (auto& i : out.indexes) i.path = fn(i.path, index);
-  for (auto& l : out.lob_files) l.path = fn(l.path, lobs);
-  return out;
+  for (auto& d : m.delta_logs) fn(PathKind::kDelta, d.path);
+  for (auto& [key, s] : m.stats) {
+    for (auto& p : s.paths) fn(PathKind::kStats, p);
+  }
+  for (auto& i : m.indexes) fn(PathKind::kIndex, i.path);
+  for (auto& l : m.lob_files) fn(PathKind::kLob, l.path);
 }
 
 char* Dup(const std::string& s) { return MallocString(s); }
@@ -110,8 +158,15 @@ void MapToC(const std::map<std::string, std::string>& m, const char*** keys, con
 
 }  // namespace
 
-Manifest StoredForm(const Manifest& full, const std::string& base) { return MapPaths(full, base, Strip); }
-Manifest FullForm(const Manifest& stored, const std::string& base) { return MapPaths(stored, base, Restore); }
+Manifest StoredForm(Manifest full, const std::string& base) {
+  MapPaths(full, PathRules(base), Direction::kToStored);
+  return full;
+}
+Manifest FullForm(Manifest stored, const std::string& base) {
+  MapPaths(stored, PathRules(base), Direction::kToFull);
+  return stored;
+}
+void RoundTripPaths(Manifest* m, const std::string& base) { MapPaths(*m, PathRules(base), Direction::kRoundTrip); }
 
 LoonManifest* NewManifestC(const Manifest& m) {
   auto* out = static_cast<LoonManifest*>(std::calloc(1, sizeof(LoonManifest)));

@@ -69,12 +69,34 @@ struct Manifest {
   bool operator==(const Manifest&) const = default;
 };
 
-// Spec 5.6: strip "<base>/_data/" etc. on write; re-prefix relative paths on read.
-Manifest StoredForm(const Manifest& full, const std::string& base);
-Manifest FullForm(const Manifest& stored, const std::string& base);
+// Path rules (README "Manifest files": paths): strip "<base>/_data/" etc. on write; re-prefix
+// relative paths on read. Each path kind has its own directory.
+enum class PathKind { kData, kDelta, kStats, kIndex, kLob };
+struct PathDir;
+
+class PathRules {
+ public:
+  explicit PathRules(const std::string& base);
+  ~PathRules();
+  std::string Stored(PathKind kind, const std::string& full) const;
+  std::string Full(PathKind kind, const std::string& stored) const;
+
+ private:
+  struct Dirs;
+  const PathDir& DirOf(PathKind kind) const;
+  std::unique_ptr<Dirs> dirs_;
+};
+
+// Every path of the manifest rewritten (in place on the argument: pass an rvalue to avoid a copy).
+Manifest StoredForm(Manifest full, const std::string& base);
+Manifest FullForm(Manifest stored, const std::string& base);
+// Every path as writing and reading back `m` gives it (a relative path gains its directory).
+void RoundTripPaths(Manifest* m, const std::string& base);
 
 // Avro Object Container File (README "Manifest files") holding exactly one Manifest record.
 arrow::Result<std::shared_ptr<arrow::Buffer>> Serialize(const Manifest& stored);
+// The same bytes for a manifest in full form, its paths stored relative to `base` on the way.
+arrow::Result<std::shared_ptr<arrow::Buffer>> SerializeFullForm(const Manifest& full, const std::string& base);
 // Container or legacy raw v1-v6 (README "Manifest files": legacy); every failure is a clean IOError naming `name`.
 arrow::Result<Manifest> Parse(const uint8_t* data, int64_t size, const std::string& name);
 

@@ -64,6 +64,13 @@ bool Transaction::HasEdits() const {
          !delta_logs_.empty() || !stat_updates_.empty();
 }
 
+std::shared_ptr<const Manifest> Transaction::Publishable(Manifest m) const {
+  // A successful write hands the manifest to the metadata cache (shared, not copied), as what
+  // reading the version back gives: relative paths with their directory restored.
+  manifest::RoundTripPaths(&m, display_base_);
+  return std::make_shared<const Manifest>(std::move(m));
+}
+
 arrow::Result<Manifest> Transaction::Apply(const Manifest& base) const {
   Manifest m = base;
 
@@ -159,36 +166,39 @@ arrow::Result<Manifest> Transaction::Apply(const Manifest& base) const {
   return m;
 }
 
-arrow::Result<Manifest> Transaction::Merge(int64_t latest) const {
+arrow::Result<std::shared_ptr<const Manifest>> Transaction::Merge(int64_t latest) const {
   auto conflict = [&](const std::string& why) {
     return CodedError(kTxnResolutionFailed, "cannot merge with version " + std::to_string(latest) +
                                                 " (read " + std::to_string(read_version_) + "): " + why);
   };
   if (!drop_columns_.empty() || !drop_indexes_.empty()) return conflict("drops do not commute");
-  ARROW_ASSIGN_OR_RAISE(Manifest newest,
+  ARROW_ASSIGN_OR_RAISE(auto newest_ptr,
                         manifest::ReadManifestFile(fs_.get(), manifest::ManifestPath(base_, latest), display_base_,
                                                    cache_manifests_));
+  const Manifest& newest = *newest_ptr;
+  const Manifest& snapshot = *snapshot_;
   for (const auto& [key, stat] : stat_updates_) {
-    auto before = snapshot_.stats.find(key);
+    auto before = snapshot.stats.find(key);
     auto now = newest.stats.find(key);
-    bool same = (before == snapshot_.stats.end()) ? now == newest.stats.end()
-                                                  : (now != newest.stats.end() && now->second == before->second);
+    bool same = (before == snapshot.stats.end()) ? now == newest.stats.end()
+                                                 : (now != newest.stats.end() && now->second == before->second);
     if (!same) return conflict("stat '" + key + "' changed concurrently");
   }
   auto merged = Apply(newest);
   if (!merged.ok()) return conflict(merged.status().message());
-  return merged;
+  return Publishable(std::move(merged).ValueUnsafe());
 }
 
 arrow::Result<int64_t> Transaction::Commit() {
   LOON_RETURN_ON_FAULT(loon_fiukey_manifest_commit_fail);
   if (!HasEdits()) return Invalid("nothing to commit");
   // Edits must be valid on their own snapshot (code 4), whatever happens concurrently.
-  ARROW_ASSIGN_OR_RAISE(Manifest on_snapshot, Apply(snapshot_));
+  ARROW_ASSIGN_OR_RAISE(Manifest applied, Apply(*snapshot_));
+  auto on_snapshot = Publishable(std::move(applied));
 
   for (uint32_t attempt = 0; attempt <= retries_; ++attempt) {
     ARROW_ASSIGN_OR_RAISE(int64_t latest, manifest::LatestVersion(fs_.get(), base_));
-    Manifest next;
+    std::shared_ptr<const Manifest> next;
     if (latest == effective_read_ || resolve_ == Resolve::kOverwrite) {
       next = on_snapshot;
     } else if (resolve_ == Resolve::kMerge) {
@@ -204,7 +214,7 @@ arrow::Result<int64_t> Transaction::Commit() {
     LOON_RETURN_ON_FAULT(loon_fiukey_manifest_write_fail);
     LOON_RETURN_ON_FAULT(loon_fiukey_commit_before_manifest_fail);
 
-    arrow::Status st = manifest::WriteVersion(fs_.get(), base_, display_base_, latest + 1, next);
+    arrow::Status st = manifest::WriteVersion(fs_.get(), base_, display_base_, latest + 1, next, cache_manifests_);
     if (st.ok()) return latest + 1;
     if (CodeOf(st) != kAwsConflict) return st;
     // Lost the create-only race: re-resolve against the new latest.

@@ -34,7 +34,7 @@ class Transaction {
                                                            int64_t read_version, int32_t resolve_id,
                                                            uint32_t retry_limit);
 
-  const manifest::Manifest& snapshot() const { return snapshot_; }
+  const manifest::Manifest& snapshot() const { return *snapshot_; }
   int64_t read_version() const { return read_version_; }
 
   void DropColumn(std::string name) { drop_columns_.push_back(std::move(name)); }
@@ -58,7 +58,9 @@ class Transaction {
   Transaction() = default;
   bool HasEdits() const;
   // Resolution of a conflict with newer version `latest` under MERGE.
-  arrow::Result<manifest::Manifest> Merge(int64_t latest) const;
+  arrow::Result<std::shared_ptr<const manifest::Manifest>> Merge(int64_t latest) const;
+  // `m` as the version written from it reads back, ready to be written and cached.
+  std::shared_ptr<const manifest::Manifest> Publishable(manifest::Manifest m) const;
 
   std::shared_ptr<fs::LoonFileSystem> fs_;
   std::string base_;          // path inside fs_
@@ -68,7 +70,8 @@ class Transaction {
   Resolve resolve_ = Resolve::kFail;
   uint32_t retries_ = 0;
   bool cache_manifests_ = true;  // reader.metadata_cache.enable
-  manifest::Manifest snapshot_;
+  // Shared with the metadata cache (immutable); the empty manifest before version 1.
+  std::shared_ptr<const manifest::Manifest> snapshot_ = std::make_shared<const manifest::Manifest>();
 
   std::vector<std::string> drop_columns_;
   std::vector<int64_t> drop_indexes_;
