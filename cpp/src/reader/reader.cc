@@ -588,11 +588,16 @@ class GroupPrefetcher {
       rgs.push_back(layout_->chunks[c].row_group);
       rows += layout_->chunks[c].rg_rows;
     }
-    auto read = (*reader)->ReadRowGroups(rgs, leaves);
-    if (!read.ok()) {  // e.g. a page CRC mismatch: say which file
-      return read.status().WithMessage("cannot read data file '", file.path, "': ", read.status().message());
+    // ZSTD chunks are decompressed by the page path (one context per thread, see page_take.h).
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Table> table,
+                          ReadRowGroupsByPages(file, columns_, rgs, arrow::io::CacheOptions::Defaults()));
+    if (!table) {
+      auto read = (*reader)->ReadRowGroups(rgs, leaves);
+      if (!read.ok()) {  // e.g. a page CRC mismatch: say which file
+        return read.status().WithMessage("cannot read data file '", file.path, "': ", read.status().message());
+      }
+      table = std::move(read).ValueUnsafe();
     }
-    std::shared_ptr<arrow::Table> table = std::move(read).ValueUnsafe();
     if (table->num_rows() != rows) {
       return arrow::Status::IOError("data file '", file.path, "' returned ", table->num_rows(), " rows for ", rows,
                                     " rows of row groups");
