@@ -104,11 +104,21 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+# Seconds one figure's rounds may take before the rest are dropped (at least MIN_ROUNDS run), so
+# that a run stays within a few minutes on a loaded machine; ``--budget`` changes it.
+BUDGET_S = 20.0
+MIN_ROUNDS = 3
+
+
 def interleaved(pairs: dict[str, tuple[Callable[[], object], Callable[[], object]]], rounds: int,
                 before_round: Callable[[int], None] | None = None) -> dict[str, tuple[float, float, float, float]]:
-    """Medians (loon wall, peer wall, loon CPU, peer CPU) of ``rounds`` rounds, sides alternating first."""
+    """Medians (loon wall, peer wall, loon CPU, peer CPU) of up to ``rounds`` rounds, sides alternating
+    first; rounds stop once BUDGET_S is spent (after at least MIN_ROUNDS)."""
     samples: dict[str, list[list[float]]] = {k: [[], [], [], []] for k in pairs}
+    start = time.perf_counter()
     for r in range(rounds):
+        if r >= MIN_ROUNDS and time.perf_counter() - start > BUDGET_S:
+            break
         if before_round:
             before_round(r)
         for name, (fn_loon, fn_peer) in pairs.items():
@@ -196,7 +206,9 @@ class Bench:
             "lance": (lambda: reader.take(indices[0]), lambda: dataset.take(indices[0])),
             "pyarrow": (lambda: reader.take(indices[0]), pyarrow_take),
         }
-        medians = interleaved(pairs, self.args.rounds, new_indices)
+        # Small takes last milliseconds: more rounds (new indices each), within the time budget.
+        rounds = self.args.rounds * (5 if k <= 1000 else 1)
+        medians = interleaved(pairs, rounds, new_indices)
         target = 2.0 if k <= 100 else 3.0 if k <= 1000 else None
         return [Figure("take", f"take k={k}", "lance", *medians["lance"], target=target),
                 Figure("take", f"take k={k}", "pyarrow (same file)", *medians["pyarrow"], target=1.0)]
@@ -387,6 +399,7 @@ def print_figure(f: Figure) -> None:
 
 
 def main() -> int:
+    global BUDGET_S
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure (median)")
@@ -398,8 +411,11 @@ def main() -> int:
     parser.add_argument("--commits-each", type=int, default=4)
     parser.add_argument("--wide-columns", type=int, default=500)
     parser.add_argument("--wide-rows", type=int, default=10_000)
+    parser.add_argument("--budget", type=float, default=BUDGET_S,
+                        help="seconds of rounds per figure before the remaining rounds are dropped (min 3 rounds)")
     parser.add_argument("--history-dir", default="reports/bench", help="where the JSON lines go ('' = nowhere)")
     args = parser.parse_args()
+    BUDGET_S = args.budget
     if args.rows < 1000 or args.rounds < 1:
         parser.error("--rows must be >= 1000 and --rounds >= 1")
 

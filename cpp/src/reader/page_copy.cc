@@ -186,8 +186,16 @@ arrow::Status AppendDecompressed(const parquet::Page& page, arrow::BufferBuilder
     expected = static_cast<const parquet::DataPage&>(page).uncompressed_size() - levels;
     if (expected < 0) return arrow::Status::IOError("page header gives a negative uncompressed size");
   }
+  if (expected >= 0) {  // data page: its size is known, decompress straight into the copy
+    if (levels + expected > kMaxPageBytes) return arrow::Status::IOError("page too large");
+    std::string header = HeaderOf(page, static_cast<int32_t>(levels + expected));
+    ARROW_RETURN_NOT_OK(out->Reserve(static_cast<int64_t>(header.size()) + levels + expected));
+    out->UnsafeAppend(reinterpret_cast<const uint8_t*>(header.data()), static_cast<int64_t>(header.size()));
+    out->UnsafeAppend(body, levels);
+    return Decompress(body + levels, size - levels, expected, out);
+  }
+  // Dictionary page: its header gives no uncompressed size here; decompress, then write it.
   scratch->Rewind(0);
-  if (levels > 0) ARROW_RETURN_NOT_OK(scratch->Append(body, levels));
   ARROW_RETURN_NOT_OK(Decompress(body + levels, size - levels, expected, scratch));
   if (scratch->length() > kMaxPageBytes) return arrow::Status::IOError("page too large");
   std::string header = HeaderOf(page, static_cast<int32_t>(scratch->length()));

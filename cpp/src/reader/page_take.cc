@@ -132,9 +132,15 @@ class CoalescedReads {
 struct PagedColumn {
   int field = -1;
   int leaf = -1;
+  bool whole = false;  // every page of each chunk (no index needed), else the selected `pages`
   std::vector<std::shared_ptr<parquet::OffsetIndex>> index;  // per touched row group
   std::vector<std::vector<int>> pages;                       // per touched row group, ascending
 };
+
+// First byte of a column chunk: its dictionary page if it has one.
+int64_t ChunkStart(const parquet::ColumnChunkMetaData& chunk) {
+  return chunk.has_dictionary_page() ? chunk.dictionary_page_offset() : chunk.data_page_offset();
+}
 
 int PageOf(const parquet::OffsetIndex& index, int64_t row) {
   const auto& pages = index.page_locations();
@@ -183,11 +189,15 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
   arrow::BufferBuilder out, raw;
   int64_t copy_size = 4;
   for (size_t k = 0; k < rgs.size(); ++k) {
-    const auto& locations = col.index[k]->page_locations();
     auto chunk = md.RowGroup(rgs[k])->ColumnChunk(col.leaf);
     int64_t stored = 0;
-    if (chunk->has_dictionary_page()) stored += locations[0].offset - chunk->dictionary_page_offset();
-    for (int p : col.pages[k]) stored += locations[p].compressed_page_size;
+    if (col.whole) {
+      stored = std::max<int64_t>(0, chunk->total_compressed_size());
+    } else {
+      const auto& locations = col.index[k]->page_locations();
+      if (chunk->has_dictionary_page()) stored += locations[0].offset - chunk->dictionary_page_offset();
+      for (int p : col.pages[k]) stored += locations[p].compressed_page_size;
+    }
     // Decompressed, about the chunk's own ratio (the builder grows if that is short).
     if (decompress && chunk->total_compressed_size() > 0 && chunk->total_uncompressed_size() > 0) {
       stored = static_cast<int64_t>(static_cast<double>(stored) * chunk->total_uncompressed_size() /
@@ -221,23 +231,30 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
   for (size_t k = 0; k < rgs.size(); ++k) {
     auto rg = md.RowGroup(rgs[k]);
     auto chunk = rg->ColumnChunk(col.leaf);
-    const auto& locations = col.index[k]->page_locations();
     if (chunk->has_dictionary_page() || pending.dict_offset > 0) flush();
     if (pending.start < 0) pending.start = out.length();
     // The chunk's dictionary page (if any) and selected pages, as stored, then copied (checked,
     // decompressed for ZSTD) into the copy.
-    raw.Rewind(0);
-    if (chunk->has_dictionary_page()) {
-      int64_t len = locations[0].offset - chunk->dictionary_page_offset();
-      ARROW_RETURN_NOT_OK(raw.Append(bytes.Get(chunk->dictionary_page_offset(), len)->data(), len));
-    }
-    for (int p : col.pages[k]) {
-      ARROW_RETURN_NOT_OK(raw.Append(bytes.Get(locations[p].offset, locations[p].compressed_page_size)->data(),
-                                     locations[p].compressed_page_size));
-      pending.rows += PageRows(*col.index[k], p, rg->num_rows());
+    std::shared_ptr<arrow::Buffer> stored;
+    if (col.whole) {
+      stored = bytes.Get(ChunkStart(*chunk), chunk->total_compressed_size());
+      pending.rows += rg->num_rows();
+    } else {
+      const auto& locations = col.index[k]->page_locations();
+      raw.Rewind(0);
+      if (chunk->has_dictionary_page()) {
+        int64_t len = locations[0].offset - chunk->dictionary_page_offset();
+        ARROW_RETURN_NOT_OK(raw.Append(bytes.Get(chunk->dictionary_page_offset(), len)->data(), len));
+      }
+      for (int p : col.pages[k]) {
+        ARROW_RETURN_NOT_OK(raw.Append(bytes.Get(locations[p].offset, locations[p].compressed_page_size)->data(),
+                                       locations[p].compressed_page_size));
+        pending.rows += PageRows(*col.index[k], p, rg->num_rows());
+      }
+      stored = std::make_shared<arrow::Buffer>(raw.data(), raw.length());
     }
     const int64_t chunk_start = out.length();
-    auto copied = CopyPages(raw.data(), raw.length(), codec, decompress, *descr, &out);
+    auto copied = CopyPages(stored->data(), stored->size(), codec, decompress, *descr, &out);
     if (!copied.ok()) {
       return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf, ": ",
                                     copied.status().message());
@@ -254,13 +271,23 @@ arrow::Result<std::shared_ptr<arrow::ChunkedArray>> ReadPages(const OpenedFile& 
       pending.data_offset = chunk_start;
     }
 
-    // The page headers must agree with the index: the copy's value count comes from them.
+    // The page headers must agree with the index (or, for whole chunks, with the footer): the
+    // copy's value count comes from them.
     const std::vector<int32_t>& counts = copied->values;
-    if (counts.size() != col.pages[k].size()) {
+    if (col.whole) {
+      int64_t values = 0;
+      for (int32_t v : counts) values += v;
+      if (values != chunk->num_values() || (flat && values != rg->num_rows())) {
+        return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf,
+                                      ": pages hold ", values, " values, the footer says ", chunk->num_values());
+      }
+      pending.values += values;
+      total_rows += rg->num_rows();
+    } else if (counts.size() != col.pages[k].size()) {
       return arrow::Status::IOError("data file '", file.path, "': row group ", rgs[k], " column ", col.leaf,
                                     ": offset index does not match the pages");
     }
-    for (size_t i = 0; i < counts.size(); ++i) {
+    for (size_t i = 0; !col.whole && i < counts.size(); ++i) {
       int64_t want = PageRows(*col.index[k], col.pages[k][i], rg->num_rows());
       int64_t got = flat ? counts[i] : copied->rows[i].value_or(want);
       if (got != want) {
@@ -521,6 +548,66 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeFromFile(const OpenedFile
     out_columns.push_back(taken[f]);
   }
   return arrow::RecordBatch::Make(arrow::schema(out_fields), static_cast<int64_t>(rows.size()), std::move(out_columns));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole row groups
+
+arrow::Result<std::shared_ptr<arrow::Table>> ReadRowGroupsByPages(const OpenedFile& file,
+                                                                  const std::vector<std::string>& columns,
+                                                                  const std::vector<int>& rgs,
+                                                                  const arrow::io::CacheOptions& io) {
+  const parquet::FileMetaData& md = *file.metadata;
+  if (rgs.empty() || file.key_retriever != nullptr || md.is_encryption_algorithm_set()) return nullptr;
+  std::vector<PagedColumn> cols;
+  CoalescedReads bytes;
+  try {
+    for (const auto& name : columns) {
+      int field = file.arrow_schema->GetFieldIndex(name);
+      if (field < 0) continue;
+      std::vector<int> leaves = file.LeafColumns({name});
+      if (leaves.size() != 1) return nullptr;
+      PagedColumn col;
+      col.field = field;
+      col.leaf = leaves[0];
+      col.whole = true;
+      for (int rg : rgs) {
+        auto chunk = md.RowGroup(rg)->ColumnChunk(col.leaf);
+        // Only ZSTD gains (Arrow's codec makes a context per page); the rest reads through Arrow.
+        if (chunk->crypto_metadata() != nullptr || !CanDecompressPages(chunk->compression())) return nullptr;
+        const int64_t start = ChunkStart(*chunk), size = chunk->total_compressed_size();
+        if (start < 4 || size <= 0 || start > std::numeric_limits<int64_t>::max() - size) {
+          return arrow::Status::IOError("data file '", file.path, "': row group ", rg, " column ", col.leaf,
+                                        ": invalid column chunk range");
+        }
+        bytes.Add(start, size);
+      }
+      cols.push_back(std::move(col));
+    }
+  } catch (const std::exception& e) {
+    return arrow::Status::IOError("data file '", file.path, "': ", e.what());
+  }
+  if (cols.empty()) return nullptr;
+  ARROW_ASSIGN_OR_RAISE(auto input, file.OpenInput());
+  auto read = bytes.Read(input.get(), io);
+  if (!read.ok()) return read.WithMessage("cannot read data file '", file.path, "': ", read.message());
+  arrow::FieldVector fields;
+  arrow::ChunkedArrayVector values;
+  for (const auto& col : cols) {
+    std::shared_ptr<arrow::ChunkedArray> column;
+    try {
+      auto result = ReadPages(file, col, rgs, bytes);
+      if (!result.ok()) {
+        return result.status().WithMessage("cannot read data file '", file.path, "': ", result.status().message());
+      }
+      column = *result;
+    } catch (const std::exception& e) {
+      return arrow::Status::IOError("cannot read data file '", file.path, "': ", e.what());
+    }
+    fields.push_back(file.arrow_schema->field(col.field));
+    values.push_back(std::move(column));
+  }
+  return arrow::Table::Make(arrow::schema(fields), std::move(values));
 }
 
 }  // namespace loon

@@ -19,6 +19,7 @@
 #include <arrow/io/caching.h>
 #include <arrow/io/interfaces.h>
 #include <arrow/record_batch.h>
+#include <arrow/table.h>
 #include <arrow/result.h>
 #include <parquet/metadata.h>
 #include <parquet/page_index.h>
@@ -69,5 +70,14 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeFromFile(const OpenedFile
                                                                 const std::vector<std::string>& columns,
                                                                 const std::vector<RowInGroup>& rows,
                                                                 const arrow::io::CacheOptions& io);
+
+// All rows of row groups `rgs` (ascending) of the named top-level columns present in the file,
+// decoded from copies of their whole column chunks with the pages decompressed here (as for a
+// take) - for scans, which then pay no ZSTD context per page. nullptr when the file does not
+// suit (encrypted, a column with several leaves, a codec other than ZSTD): read through Arrow.
+arrow::Result<std::shared_ptr<arrow::Table>> ReadRowGroupsByPages(const OpenedFile& file,
+                                                                  const std::vector<std::string>& columns,
+                                                                  const std::vector<int>& rgs,
+                                                                  const arrow::io::CacheOptions& io);
 
 }  // namespace loon
