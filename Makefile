@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 BUILD_DIR := cpp/build
 ASAN_BUILD_DIR := cpp/build-asan
 # Python tests that drive the engine with valid and bad input (run by `make asan` against the ASan build).
-ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py tests/test_formats_builtin.py \
+ASAN_PYTESTS := tests/engine tests/test_corrupt_validate.py tests/test_fault_cases.py tests/test_external_table.py tests/test_formats_builtin.py tests/test_formats_object_stores.py \
   tests/test_reader_take.py tests/test_reader_scan_units.py tests/test_writer_layout.py tests/fuzz
 # The fuzzing suite's input count under ASan (multiplies the 2,100 inputs of `make test`; at 3,
 # 6,300 inputs took 17 min on 2 shared cores, 0 findings).

@@ -671,8 +671,8 @@ void TestMisbehavingProviders() {
   loon_reader_destroy(reader);
 }
 
-// A provider with take(): a take asks it for exactly the distinct rows of each chunk (ascending,
-// file-relative) instead of streaming spans, and the engine returns them in the order asked; a
+// A provider with take(): a take asks it once per file for exactly the distinct rows asked there
+// (ascending, file-relative) instead of streaming spans per chunk, and the engine returns them in the order asked; a
 // take stream with a row missing fails with the provider's file named.
 void TestProviderTake() {
   LoonFormatProvider p = Callbacks(kSynth);
@@ -685,7 +685,7 @@ void TestProviderTake() {
   LoonReaderHandle reader = NewReader(&groups.c, TestSchema(), props);
   auto expected = SynthExpected();
   std::vector<int64_t> rows = {37, 0, 22, 23, 6, 6, 30, 1};  // any order, a repeat, across files
-  int opens_before = g_opens.load();
+  int opens_before = g_opens.load(), takes_before = g_takes.load();
   g_take_rows.clear();
   struct ArrowArray* arrays = nullptr;
   size_t n = 0;
@@ -702,7 +702,8 @@ void TestProviderTake() {
     CHECK(false);
   }
   loon_free_chunk_arrays(arrays, n);
-  CHECK_EQ(g_opens.load(), opens_before);  // no span streams
+  CHECK_EQ(g_opens.load(), opens_before);      // no span streams
+  CHECK_EQ(g_takes.load() - takes_before, 2);  // one take per file, across its chunks of 7 rows
   {
     // File-relative rows of a.syn (0, 1, 6, 22) and c.syn (range from 2: 23 -> 2, 30 -> 9, 37 -> 16).
     std::lock_guard<std::mutex> lock(g_take_mu);

@@ -165,8 +165,8 @@ def test_python_provider_take_gets_only_the_rows_asked(props, files, our_engine,
                 return
             assert reader.take(rows, parallelism=2).equals(files.take(rows))
         assert provider.opened == 0
-        # Per chunk of 20 rows, the distinct rows, ascending, relative to their file (c.json starts at id 40).
-        assert sorted(provider.taken) == [[0, 3, 17], [1], [24]]
+        # Per file, the distinct rows, ascending, relative to the file (c.json starts at id 40).
+        assert sorted(provider.taken) == [[0, 3, 17], [1, 24]]
     finally:
         formats.unregister("jsonrows")
 

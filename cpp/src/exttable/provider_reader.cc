@@ -249,6 +249,31 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadProviderChun
   return out;
 }
 
+bool ProviderTakes(const GroupLayout& layout) { return layout.provider && layout.provider->provider->takes(); }
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderFileRows(const GroupLayout& layout, int file,
+                                                                        const std::vector<int64_t>& in_file,
+                                                                        const std::vector<std::string>& columns,
+                                                                        const arrow::Schema& logical) {
+  LOON_RETURN_ON_FAULT(loon_fiukey_column_group_read_fail);
+  if (in_file.empty()) return arrow::Status::Invalid("take: no rows of file ", file);
+  const ProviderGroup& pg = *layout.provider;
+  // Only the distinct rows asked, ascending; then put in the order asked.
+  std::vector<int64_t> distinct(in_file.begin(), in_file.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  ARROW_ASSIGN_OR_RAISE(auto table, TakeRows(pg, pg.files[file], distinct, columns, logical));
+  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
+  arrow::Int64Builder indices;
+  ARROW_RETURN_NOT_OK(indices.Reserve(static_cast<int64_t>(in_file.size())));
+  for (int64_t row : in_file) {
+    indices.UnsafeAppend(std::lower_bound(distinct.begin(), distinct.end(), row) - distinct.begin());
+  }
+  ARROW_ASSIGN_OR_RAISE(auto idx, indices.Finish());
+  ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(batch, idx));
+  return taken.record_batch();
+}
+
 arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderRows(const GroupLayout& layout, size_t chunk,
                                                                     const std::vector<int64_t>& local,
                                                                     const std::vector<std::string>& columns,
@@ -257,26 +282,18 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderRows(const GroupL
   const Chunk& c = layout.chunks[chunk];
   auto [lo, hi] = std::minmax_element(local.begin(), local.end());
   if (local.empty() || *lo < 0 || *hi >= c.rows) return arrow::Status::Invalid("take: row outside chunk ", chunk);
+  if (ProviderTakes(layout)) {
+    std::vector<int64_t> in_file;
+    in_file.reserve(local.size());
+    for (int64_t row : local) in_file.push_back(c.skip + row);
+    return TakeProviderFileRows(layout, c.file, in_file, columns, logical);
+  }
   const ProviderGroup& pg = *layout.provider;
+  ARROW_ASSIGN_OR_RAISE(auto table, ReadRange(pg, pg.files[c.file], c.skip + *lo, c.skip + *hi + 1, columns, logical));
+  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   arrow::Int64Builder indices;
   ARROW_RETURN_NOT_OK(indices.Reserve(static_cast<int64_t>(local.size())));
-  std::shared_ptr<arrow::Table> table;
-  if (pg.provider->takes()) {
-    // The provider's random access: only the distinct rows asked, then put in the order asked.
-    std::vector<int64_t> distinct(local.begin(), local.end());
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    std::vector<int64_t> in_file(distinct.size());
-    for (size_t i = 0; i < distinct.size(); ++i) in_file[i] = c.skip + distinct[i];
-    ARROW_ASSIGN_OR_RAISE(table, TakeRows(pg, pg.files[c.file], in_file, columns, logical));
-    for (int64_t row : local) {
-      indices.UnsafeAppend(std::lower_bound(distinct.begin(), distinct.end(), row) - distinct.begin());
-    }
-  } else {
-    ARROW_ASSIGN_OR_RAISE(table, ReadRange(pg, pg.files[c.file], c.skip + *lo, c.skip + *hi + 1, columns, logical));
-    for (int64_t row : local) indices.UnsafeAppend(row - *lo);
-  }
-  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
+  for (int64_t row : local) indices.UnsafeAppend(row - *lo);
   ARROW_ASSIGN_OR_RAISE(auto idx, indices.Finish());
   ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(batch, idx));
   return taken.record_batch();

@@ -45,6 +45,17 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadProviderChun
     const GroupLayout& layout, const std::vector<size_t>& chunks, const std::vector<std::string>& columns,
     const arrow::Schema& logical);
 
+// Whether the provider of `layout` has random access (take): takes then go by file
+// (TakeProviderFileRows), one provider call per file however many chunks its rows fall in.
+bool ProviderTakes(const GroupLayout& layout);
+
+// The rows `in_file` (row numbers inside file `file` of the layout, any order, duplicates
+// allowed), in that order, through the provider's take of the distinct rows (ProviderTakes).
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeProviderFileRows(const GroupLayout& layout, int file,
+                                                                        const std::vector<int64_t>& in_file,
+                                                                        const std::vector<std::string>& columns,
+                                                                        const arrow::Schema& logical);
+
 // The rows `local` (chunk-relative, any order, duplicates allowed) of one chunk, in that order:
 // the provider's take of the distinct rows when it has one, else one stream over the span from the
 // lowest to the highest row asked.

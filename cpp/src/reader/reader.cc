@@ -1088,13 +1088,14 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
   // Tasks: the rows of one file of one group, split into up to `workers` runs of row groups so
   // that a take from one big file still uses the workers. A task reads only the pages holding
   // its rows (page_take.h) and keeps just those rows. Groups read through a format provider get
-  // one task per chunk, which the provider serves.
+  // one task per file when the provider has random access (one take call however many chunks
+  // the rows fall in), else one task per chunk, which the provider serves.
   struct Task {
     size_t group;
     int file = -1;                       // Parquet: file of the layout
     std::vector<RowInGroup> local;       // ... and its rows, in the order asked
-    size_t chunk = 0;                    // provider: chunk of the layout
-    std::vector<int64_t> chunk_rows;     // ... and its chunk-relative rows, in the order asked
+    size_t chunk = 0;                    // provider: chunk of the layout (file >= 0: by file)
+    std::vector<int64_t> chunk_rows;     // ... and its chunk- (file-) relative rows, in the order asked
   };
   std::vector<Task> tasks;
   std::vector<std::vector<size_t>> row_task(group_ids.size());   // per group, per asked row: its task
@@ -1104,15 +1105,18 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
     row_task[i].reserve(rows.size());
     row_slot[i].reserve(rows.size());
     if (layout.provider) {
-      std::map<size_t, size_t> slot;  // chunk -> task
+      const bool by_file = exttable::ProviderTakes(layout);
+      std::map<size_t, size_t> slot;  // chunk (or file) -> task
       for (int64_t r : rows) {
         size_t c = layout.ChunkOf(r);
-        auto [it, fresh] = slot.emplace(c, tasks.size());
-        if (fresh) tasks.push_back({i, -1, {}, c, {}});
+        const Chunk& chunk = layout.chunks[c];
+        size_t key = by_file ? static_cast<size_t>(chunk.file) : c;
+        auto [it, fresh] = slot.emplace(key, tasks.size());
+        if (fresh) tasks.push_back({i, by_file ? chunk.file : -1, {}, c, {}});
         Task& task = tasks[it->second];
         row_task[i].push_back(it->second);
         row_slot[i].push_back(static_cast<int64_t>(task.chunk_rows.size()));
-        task.chunk_rows.push_back(r - layout.chunks[c].group_start);
+        task.chunk_rows.push_back(by_file ? chunk.skip + (r - chunk.group_start) : r - chunk.group_start);
       }
       continue;
     }
@@ -1151,8 +1155,13 @@ arrow::Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Reader::Take(
     const Task& task = tasks[t];
     size_t i = task.group;
     if (layouts[i]->provider) {  // only the rows asked, not the whole chunk
-      ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderRows(*layouts[i], task.chunk, task.chunk_rows,
-                                                                  plan.columns[group_ids[i]], *st.schema));
+      if (task.file >= 0) {
+        ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderFileRows(*layouts[i], task.file, task.chunk_rows,
+                                                                        plan.columns[group_ids[i]], *st.schema));
+      } else {
+        ARROW_ASSIGN_OR_RAISE(picked[t], exttable::TakeProviderRows(*layouts[i], task.chunk, task.chunk_rows,
+                                                                    plan.columns[group_ids[i]], *st.schema));
+      }
       return arrow::Status::OK();
     }
     ARROW_ASSIGN_OR_RAISE(auto batch, TakeFromFile(*layouts[i]->files[task.file], plan.columns[group_ids[i]],
