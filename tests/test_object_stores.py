@@ -480,3 +480,18 @@ def test_exit_after_the_s3_library_is_finalized_does_not_hang(emulator_pool):
     assert len(incomplete_uploads(emu, prefix)) == 2
     with loon.Filesystem(emu.properties()) as fs:
         assert fs.list_files(prefix) == []
+
+
+def test_same_size_rewrite_is_not_served_from_the_cache(remote):
+    """Object stores time objects in whole seconds: a manifest rewritten with the same size within
+    the second it was read in must be parsed again, not served from the metadata cache."""
+    from loon.suite import corrupt
+
+    ds = remote.path("rewrite")
+    for i in range(2):
+        loon.commit_groups(ds, loon.write_dataset(ds, table(10, offset=10 * i), remote.props), remote.props)
+    assert loon.read_dataset(ds, data.SCHEMA, remote.props).num_rows == 20  # parsed, cached if allowed
+    with corrupt.damaged(remote.props, f"{ds}/_metadata/manifest-2.avro", "bitflip", 0):
+        code, msg = code_of(lambda: loon.read_dataset(ds, data.SCHEMA, remote.props))
+        assert code == 3 and "manifest-2.avro" in msg, msg
+    assert loon.read_dataset(ds, data.SCHEMA, remote.props).num_rows == 20

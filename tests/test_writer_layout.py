@@ -43,10 +43,14 @@ def test_wide_groups_get_row_groups_of_128_kib_per_column(props, fs_root):
     # in all (which made 2 KiB column chunks for 500 float64 columns); a narrow group keeps 1 MiB.
     rows, cols = 20_000, 100
     rng = np.random.default_rng(5)
-    table = pa.table({f"c{i}": pa.array(rng.random(rows)) for i in range(cols)})
+    columns = {f"c{i}": pa.array(rng.random(rows)) for i in range(cols - 1)}
+    table = pa.table({**columns, "few": pa.array(np.arange(rows) % 10)})
     groups = loon.write_dataset("wide", table, props)
     (path,) = local_files(fs_root, groups)
     meta = pq.ParquetFile(path).metadata
+    # Distinct floats are written plain (decided on a prefix), a low-cardinality column keeps its dictionary.
+    encodings = _encodings(fs_root, groups)
+    assert "RLE_DICTIONARY" in encodings["few"] and "RLE_DICTIONARY" not in encodings["c0"], encodings["few"]
     per_column = (128 << 10) // 8  # float64 values per 128 KiB
     assert meta.num_row_groups == -(-rows // per_column), meta.num_row_groups
     assert meta.row_group(0).num_rows == per_column

@@ -1,5 +1,7 @@
 #include "common/metadata_cache.h"
 
+#include <chrono>
+
 #include "filesystem/fs.h"
 
 namespace loon {
@@ -63,8 +65,26 @@ size_t MetadataCache::size() const {
   return lru_.size();
 }
 
+namespace {
+
+// Object stores report modification times in whole seconds (S3's and Azure's Last-Modified), so
+// an object rewritten with the same size within the second it was written keeps its key. Such a
+// file is not cached until that second is safely over: any later rewrite then gets a later time.
+// The margin covers clock skew between the store and this machine.
+bool RecentCoarseTime(arrow::fs::TimePoint mtime) {
+  using std::chrono::seconds;
+  if (mtime == arrow::fs::kNoTime) return false;
+  auto since_epoch = mtime.time_since_epoch();
+  if (since_epoch != std::chrono::duration_cast<seconds>(since_epoch)) return false;  // finer clock
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<seconds>(now) - std::chrono::duration_cast<seconds>(since_epoch) < seconds(3);
+}
+
+}  // namespace
+
 std::string FileCacheKey(const std::string& kind, const arrow::fs::FileSystem& fs, const arrow::fs::FileInfo& info) {
   if (info.type() != arrow::fs::FileType::File || info.size() < 0) return "";
+  if (RecentCoarseTime(info.mtime())) return "";
   // Two filesystem instances may map one path to different storage (other roots, endpoints).
   const auto* loon_fs = dynamic_cast<const fs::LoonFileSystem*>(&fs);
   std::string key = kind + "\n" + (loon_fs != nullptr ? loon_fs->description() : fs.type_name()) + "\n" + info.path() +

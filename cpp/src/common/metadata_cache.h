@@ -61,6 +61,8 @@ class MetadataCache {
 
 // Cache key of a file for `kind` ("footer", "manifest"): empty when `info` is not a regular file.
 // Without a modification time (filesystems that do not report one) size and path alone decide.
+// Also empty for a file whose time is in whole seconds (object stores) and at most ~3 s old: a
+// same-size rewrite within that second would keep the key.
 std::string FileCacheKey(const std::string& kind, const arrow::fs::FileSystem& fs, const arrow::fs::FileInfo& info);
 
 }  // namespace loon

@@ -54,11 +54,13 @@ void Items(AvroEncoder& e, const T& items, Fn&& item) {
 }  // namespace
 
 void AvroEncoder::Manifest(const loon::manifest::Manifest& m, const PathRules* stored_paths) {
+  std::string scratch;
   auto Path = [&](PathKind kind, const std::string& p) {
     if (stored_paths == nullptr) {
       String(p);
     } else {
-      String(stored_paths->Stored(kind, p));
+      std::string_view v = stored_paths->StoredView(kind, p, &scratch);
+      Bytes(v.data(), v.size());
     }
   };
   Items(*this, m.column_groups, [&](const ColumnGroup& g) {

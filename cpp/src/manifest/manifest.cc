@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string_view>
 #include <sstream>
 
 #include "common/status.h"
@@ -52,14 +53,19 @@ PathDir LobDir(const std::string& base) {
   return d;
 }
 
+// Length of the first prefix of `dir` that `p` starts with (and is longer than), or 0.
+size_t PrefixLength(std::string_view p, const PathDir& dir) {
+  for (const auto& prefix : dir.strip) {
+    if (!prefix.empty() && p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0) return prefix.size();
+  }
+  return 0;
+}
+
 // The path after the first prefix of `dir` it starts with, or nullopt.
 std::optional<std::string> StripPrefix(const std::string& p, const PathDir& dir) {
-  for (const auto& prefix : dir.strip) {
-    if (!prefix.empty() && p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0) {
-      return p.substr(prefix.size());
-    }
-  }
-  return std::nullopt;
+  size_t n = PrefixLength(p, dir);
+  if (n == 0) return std::nullopt;
+  return p.substr(n);
 }
 
 std::string Strip(const std::string& path, const PathDir& dir) {
@@ -103,6 +109,26 @@ const PathDir& PathRules::DirOf(PathKind kind) const {
 std::string PathRules::Stored(PathKind kind, const std::string& full) const { return Strip(full, DirOf(kind)); }
 std::string PathRules::Full(PathKind kind, const std::string& stored) const { return Restore(stored, DirOf(kind)); }
 
+std::string_view PathRules::StoredView(PathKind kind, const std::string& full, std::string* scratch) const {
+  // The common case, a path under its directory as spelled: a suffix of `full`, no allocation.
+  size_t n = PrefixLength(full, DirOf(kind));
+  if (n > 0) return std::string_view(full).substr(n);
+  *scratch = Stored(kind, full);
+  return *scratch;
+}
+
+void PathRules::RoundTrip(PathKind kind, std::string* path) const {
+  const PathDir& dir = DirOf(kind);
+  // Under the restore prefix with a relative rest: reading back gives the same string.
+  // (Stored strips the restore prefix first; Full leaves absolute and scheme paths alone.)
+  const std::string& restore = dir.restore;
+  if (path->size() > restore.size() && path->compare(0, restore.size(), restore) == 0) {
+    std::string_view rest = std::string_view(*path).substr(restore.size());
+    if (rest[0] != '/' && rest.find("://") == std::string_view::npos) return;
+  }
+  *path = Full(kind, Stored(kind, *path));
+}
+
 namespace {
 
 enum class Direction { kToStored, kToFull, kRoundTrip };
@@ -118,7 +144,7 @@ void MapPaths(Manifest& m, const PathRules& rules, Direction direction) {
         p = rules.Full(kind, p);
         break;
       case Direction::kRoundTrip:
-        p = rules.Full(kind, rules.Stored(kind, p));
+        rules.RoundTrip(kind, &p);
         break;
     }
   };

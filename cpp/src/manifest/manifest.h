@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/column_groups.h"
@@ -80,6 +81,10 @@ class PathRules {
   ~PathRules();
   std::string Stored(PathKind kind, const std::string& full) const;
   std::string Full(PathKind kind, const std::string& stored) const;
+  // Stored(kind, full) as a view into `full` when it is a suffix of it, else into `*scratch`.
+  std::string_view StoredView(PathKind kind, const std::string& full, std::string* scratch) const;
+  // *path = Full(kind, Stored(kind, *path)), without allocating when that changes nothing.
+  void RoundTrip(PathKind kind, std::string* path) const;
 
  private:
   struct Dirs;
