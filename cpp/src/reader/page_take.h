@@ -5,8 +5,11 @@
 // holding them (plus each chunk's dictionary page) are read with coalesced positional reads and
 // laid out, column by column, as a small in-memory Parquet file: one row group per source row
 // group, holding only the selected pages, described by footer metadata built here (no thrift
-// parsing of the copy). Arrow's own reader then decodes that copy, so every type Arrow reads
-// (nested, dictionary, nullable) decodes exactly as in a whole-row-group read. Only columns with
+// parsing of the copy). ZSTD pages are copied decompressed (page_copy.h: one ZSTD context per
+// thread instead of Arrow's one per page), every page's CRC checked first. Arrow's own reader then
+// decodes that copy, so every type Arrow reads (nested, dictionary, nullable) decodes exactly as
+// in a whole-row-group read. Scans use the same copies for whole ZSTD column chunks
+// (ReadRowGroupsByPages), which need no offset index. Only columns with
 // a single leaf are read this way; columns with several leaves (structs, maps), chunks without a
 // valid offset index (foreign or older files) and encrypted files (page bytes are bound to their
 // position by the AAD) are read by whole row groups as before.
