@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 import loon
 from loon import ColumnGroup, ColumnGroupFile, ColumnGroups
 
@@ -21,6 +23,8 @@ BASE = "ds"
 
 CHILD = """
 import json, sys
+import pytest
+
 import loon
 from loon import ColumnGroup, ColumnGroupFile, ColumnGroups
 args = json.loads(sys.argv[1])
@@ -106,3 +110,21 @@ def test_warm_look_ups_probe_instead_of_listing(props, fs_root, our_engine):
     shutil.copy(meta / "manifest-3.avro", meta / "manifest-9.avro")
     assert latest_in_fresh_process(props) == 9
     assert loon.latest_version(BASE, props) == 3
+
+
+def test_a_commit_builds_on_the_version_this_process_published_without_reading_it(props, fs_root, our_engine):
+    """The version a process publishes is kept (metadata cache, keyed on path, size and mtime), so
+    the next commit neither reads nor parses it: with version 3's bytes damaged on disk but its
+    size and time kept, commits here still build on it; without the cache they fail to parse it."""
+    for i in range(3):
+        loon.commit_groups(BASE, groups(f"a{i}"), props)
+    path = fs_root / BASE / "_metadata" / "manifest-3.avro"
+    stat = path.stat()
+    path.write_bytes(b"\0" * stat.st_size)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert loon.commit_groups(BASE, groups("b"), props) == 4
+    assert total_rows(props) == 4 * 3
+    uncached = props.merged({"reader.metadata_cache.enable": "false"})
+    with pytest.raises(loon.LoonError) as damaged:
+        loon.open_manifest(BASE, uncached, version=3)
+    assert damaged.value.code == 3

@@ -3,14 +3,17 @@
  * milvus-storage reads the column-group formats "vortex" and "lance-table" through Rust libraries
  * linked into it. This engine has no reader of its own for them; instead the host process (for
  * example the Python binding, with the formats' own libraries) registers a *provider* per format
- * name: three callbacks that list, describe and stream the data as Arrow C streams. Everything the
+ * name: callbacks that list, describe and stream the data as Arrow C streams. Everything the
  * engine does with such a format goes through them:
  *
- *   loon_exttable_explore       list(): a directory's data files, or a dataset's fragments
+ *   loon_exttable_explore       list(): a dataset's fragments or a directory's data files
+ *                               (optional: without it the engine lists regular files itself)
  *   loon_exttable_get_file_info describe(): the row count of one file or fragment
  *   reading column groups       open_stream(): the rows [start, end) of a set of columns
- *                               (scan with projection and predicates, take, chunk reader whose
+ *                               (scan with projection and predicates, chunk reader whose
  *                               chunks hold at most `reader.logical_chunk_rows` rows)
+ *   take                        take() (optional): given rows of one file or fragment;
+ *                               without it, spans read through open_stream()
  *
  * Without a provider, the engine refuses those formats with code 1, as before. "parquet" is read
  * by the engine itself and cannot be replaced.
