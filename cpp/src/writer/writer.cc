@@ -45,6 +45,7 @@ int64_t RowGroupBytes(int num_columns) {
 }
 constexpr int64_t kOutputBufferBytes = 1 << 20;
 constexpr int64_t kDataPageBytes = 16 << 10;
+constexpr int64_t kDataPageRows = 512;
 // Pages of wide groups (more than kRowGroupBytes / kMinColumnChunkBytes columns): a row read there
 // decodes one page per column anyway, and each page costs a fixed ~15 us (a zstd context is
 // created per page by Arrow's codec, plus header and checksum). Measured with pyarrow on 500
@@ -363,6 +364,13 @@ struct Writer::Impl {
     // 64 KiB, 16 ms with 16 KiB; scan CPU within noise. Narrow columns of a 1 MiB row group
     // stay one or two pages.
     b.data_pagesize(g.row_group_bytes > kRowGroupBytes ? kWideDataPageBytes : kDataPageBytes);
+    // ... and at most kDataPageRows rows a page, so that a point read of a narrow column (an
+    // 8-byte id, a short string) decodes 512 values rather than a 16 KiB page of ~2,000 ids or
+    // ~1,300 names. 1M rows of id/vector/name, zstd 3 (CPU per call, 2-3 interleaved runs):
+    // take(10) 3.1 -> 1.6-2.0 ms, take(100) 15.7-20.8 -> 10.1-18.1 ms, take(1000) 120-136 ->
+    // 103-116 ms; id-only and name-only scans unchanged within noise; file +0.06%. Wide groups
+    // (bigger row groups, scan-bound) keep whole pages.
+    if (g.row_group_bytes <= kRowGroupBytes) b.max_rows_per_page(kDataPageRows);
     b.enable_write_page_index();
     if (dictionary) {
       b.enable_dictionary();

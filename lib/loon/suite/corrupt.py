@@ -87,7 +87,9 @@ def damaged(properties: Mapping[str, Any], path: str, kind: str, offset: int = -
 
 
 def data_page_offset(properties: Mapping[str, Any], path: str, column: str) -> int:
-    """Offset of a byte in the middle of the first data page of ``column`` in a Parquet file.
+    """Offset of a byte in the middle of ``column``'s column chunk in the first row group: inside
+    one of its data pages (which one depends on the page size; a take must read all rows of the
+    row group to be sure to touch it).
 
     A bit flipped there damages the values only (not the footer), which only a checksum detects.
     """

@@ -11,7 +11,8 @@ killed), so a Ctrl-C or a failing test never leaves a server behind::
 
 Where the programs come from (all installed by ``make``):
 
-- moto: ``python -m moto.server`` of the running interpreter (PyPI ``moto[server]``);
+- moto: ``moto_atomic.py`` beside this module, run by the running interpreter: moto's own server
+  (PyPI ``moto[server]``) with conditional writes made atomic, which plain moto's are not;
 - Azurite: ``node <repo>/.emulators/node_modules/azurite/dist/src/blob/main.js`` (``npm install``
   into the project-local ``.emulators``), else ``azurite-blob`` on ``PATH``; ``$LOON_AZURITE``
   overrides (a path to ``main.js`` or an executable);
@@ -179,7 +180,7 @@ def _moto_command(port: int, workdir: Path) -> list[str]:
         import moto.server  # noqa: F401
     except ImportError as exc:
         raise EmulatorUnavailable("moto is not installed: pip install 'moto[server]' (make does)") from exc
-    return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    return [sys.executable, str(Path(__file__).with_name("moto_atomic.py")), "-H", "127.0.0.1", "-p", str(port)]
 
 
 def _azurite_command(port: int, workdir: Path) -> list[str]:
