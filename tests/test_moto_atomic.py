@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 
@@ -30,25 +31,34 @@ def _check_then_store_app(store: dict[str, bytes]):
     return app
 
 
-def _race(app, key: str) -> list[str]:
-    """RACERS threads PUT ``key`` with If-None-Match: * at once; returns their statuses."""
-    import io
-
-    statuses: list[str] = []
+def _at_once(attempt) -> list[str]:
+    """Runs ``attempt(i)`` in RACERS threads released together; returns what each returned."""
+    outcomes: list[str] = []
     barrier = threading.Barrier(RACERS)
 
-    def put(i: int) -> None:
-        environ = {"REQUEST_METHOD": "PUT", "PATH_INFO": key, "HTTP_IF_NONE_MATCH": "*",
-                   "wsgi.input": io.BytesIO(str(i).encode())}
+    def run(i: int) -> None:
         barrier.wait()
-        list(app(environ, lambda status, headers: statuses.append(status)))
+        outcomes.append(attempt(i))
 
-    threads = [threading.Thread(target=put, args=(i,)) for i in range(RACERS)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(RACERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return statuses
+    return outcomes
+
+
+def _race(app, key: str) -> list[str]:
+    """RACERS create-only PUTs of ``key`` into the WSGI ``app`` at once; returns their statuses."""
+
+    def put(i: int) -> str:
+        environ = {"REQUEST_METHOD": "PUT", "PATH_INFO": key, "HTTP_IF_NONE_MATCH": "*",
+                   "wsgi.input": io.BytesIO(str(i).encode())}
+        statuses: list[str] = []
+        list(app(environ, lambda status, headers: statuses.append(status)))
+        return statuses[0]
+
+    return _at_once(put)
 
 
 def test_a_check_then_store_server_lets_racers_both_win():
@@ -84,23 +94,15 @@ def test_unconditional_requests_are_not_serialized():
 
 def _race_create_only_puts(s3, bucket: str, key: str) -> list[str]:
     """RACERS threads PUT ``key`` with If-None-Match: * at once: "won" or the HTTP status each."""
-    outcomes: list[str] = []
-    barrier = threading.Barrier(RACERS)
 
-    def put(i: int) -> None:
-        barrier.wait()
+    def put(i: int) -> str:
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=str(i).encode(), IfNoneMatch="*")
-            outcomes.append("won")
+            return "won"
         except s3.exceptions.ClientError as exc:
-            outcomes.append(str(exc.response["ResponseMetadata"]["HTTPStatusCode"]))
+            return str(exc.response["ResponseMetadata"]["HTTPStatusCode"])
 
-    threads = [threading.Thread(target=put, args=(i,)) for i in range(RACERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
+    return _at_once(put)
 
 
 def test_the_launched_moto_gives_each_key_one_create_only_winner():
