@@ -143,11 +143,10 @@ arrow::Result<int64_t> FormatProvider::Describe(const ProviderLocation& location
   return rows;
 }
 
-arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Open(const ProviderLocation& location,
-                                                                              int64_t fragment_id,
-                                                                              const std::vector<std::string>& columns,
-                                                                              int64_t start, int64_t end,
-                                                                              const Properties& props) const {
+template <typename Call>
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::CallForStream(
+    const ProviderLocation& location, const std::vector<std::string>& columns, const Properties& props,
+    const std::string& what, Call call) const {
   LoonFormatSink sink;
   CProperties c_props(props);
   CLocation c_location(location);
@@ -155,12 +154,22 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Open(co
   for (const auto& c : columns) names.push_back(c.c_str());
   struct ArrowArrayStream stream {};
   stream.release = nullptr;
-  int rc = callbacks_.open_stream(callbacks_.private_data, c_location.get(), fragment_id,
-                                  names.empty() ? nullptr : names.data(), names.size(), start, end, c_props.get(),
-                                  &stream, &sink);
+  int rc = call(c_location.get(), names.empty() ? nullptr : names.data(), names.size(), c_props.get(), &stream, &sink);
+  return ImportStream(rc, &stream, sink, what);
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Open(const ProviderLocation& location,
+                                                                              int64_t fragment_id,
+                                                                              const std::vector<std::string>& columns,
+                                                                              int64_t start, int64_t end,
+                                                                              const Properties& props) const {
   std::string what = "open rows [" + std::to_string(start) + ", " + std::to_string(end) + ") of " +
                      Target(location, fragment_id);
-  return ImportStream(rc, &stream, sink, what);
+  return CallForStream(location, columns, props, what,
+                       [&](auto c_location, auto names, size_t num_names, auto c_props, auto stream, auto sink) {
+                         return callbacks_.open_stream(callbacks_.private_data, c_location, fragment_id, names,
+                                                       num_names, start, end, c_props, stream, sink);
+                       });
 }
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Take(const ProviderLocation& location,
@@ -169,18 +178,12 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::Take(co
                                                                               const std::vector<int64_t>& rows,
                                                                               const Properties& props) const {
   if (callbacks_.take == nullptr) return arrow::Status::Invalid("format provider '", format_, "' has no take()");
-  LoonFormatSink sink;
-  CProperties c_props(props);
-  CLocation c_location(location);
-  std::vector<const char*> names;
-  for (const auto& c : columns) names.push_back(c.c_str());
-  struct ArrowArrayStream stream {};
-  stream.release = nullptr;
-  int rc = callbacks_.take(callbacks_.private_data, c_location.get(), fragment_id,
-                           names.empty() ? nullptr : names.data(), names.size(), rows.data(), rows.size(),
-                           c_props.get(), &stream, &sink);
   std::string what = "take " + std::to_string(rows.size()) + " rows of " + Target(location, fragment_id);
-  return ImportStream(rc, &stream, sink, what);
+  return CallForStream(location, columns, props, what,
+                       [&](auto c_location, auto names, size_t num_names, auto c_props, auto stream, auto sink) {
+                         return callbacks_.take(callbacks_.private_data, c_location, fragment_id, names, num_names,
+                                                rows.data(), rows.size(), c_props, stream, sink);
+                       });
 }
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FormatProvider::ImportStream(int rc,

@@ -57,6 +57,13 @@ class FormatProvider {
                                                                 const Properties& props) const;
 
  private:
+  // Calls a stream callback through `call(location, column names, count, properties, out stream,
+  // sink)` with the C forms of the arguments, then imports what it returned (`what`: for messages).
+  template <typename Call>
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> CallForStream(const ProviderLocation& location,
+                                                                         const std::vector<std::string>& columns,
+                                                                         const Properties& props,
+                                                                         const std::string& what, Call call) const;
   // The engine's reader of a stream a callback returned with `rc` (`what`: for messages).
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> ImportStream(int rc, struct ArrowArrayStream* stream,
                                                                         const LoonFormatSink& sink,
